@@ -1,0 +1,35 @@
+"""Dependencies shared by routes: the running service and the optional API key."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from app.core.errors import ApiError
+from app.service import Service
+
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+bearer = HTTPBearer(auto_error=False)
+
+
+def get_service(request: Request) -> Service:
+    service: Service | None = getattr(request.app.state, "service", None)
+    if service is None or not service.ready:
+        raise ApiError(503, "not_ready", "The model is not loaded yet.")
+    return service
+
+
+def require_api_key(
+    request: Request,
+    header_key: str | None = Security(api_key_header),
+    credentials: HTTPAuthorizationCredentials | None = Security(bearer),
+) -> None:
+    """When DIGITS_API_KEY is set, prediction needs it as X-API-Key or a Bearer token."""
+    expected = request.app.state.settings.api_key
+    if expected is None:
+        return
+    given = header_key or (credentials.credentials if credentials else None)
+    if given is None or not secrets.compare_digest(given, expected.get_secret_value()):
+        raise ApiError(401, "unauthorized", "A valid API key is required (X-API-Key or Bearer).")

@@ -1,0 +1,53 @@
+"""GET /metrics: what the model was measured to do (JSON), or Prometheus metrics for scrapers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client.exposition import choose_encoder
+
+from app.api.deps import get_service
+from app.core.errors import error_responses
+from app.service import Service
+
+router = APIRouter(tags=["metrics"])
+
+PROMETHEUS_TYPES = ("application/openmetrics-text", "text/plain")
+METRICS_EXAMPLE = {
+    "test_accuracy": 0.9965,
+    "test": {"accuracy": 0.9965, "loss": 0.011, "size": 10000, "errors": 35},
+    "model": {"name": "mnist-default", "architecture": "default", "parameters": 198442},
+}
+
+
+def wants_prometheus(request: Request) -> bool:
+    if request.query_params.get("format") == "prometheus":
+        return True
+    accept = request.headers.get("accept", "").lower()
+    return any(kind in accept for kind in PROMETHEUS_TYPES)
+
+
+@router.get(
+    "/metrics",
+    summary="Stored test metrics (JSON) or Prometheus exposition (by Accept header)",
+    description="JSON by default: the contents of the model's metrics.json (test accuracy and "
+    "loss, per-class scores, confusion matrix, training details). With `Accept: "
+    "text/plain;version=0.0.4` or `application/openmetrics-text` (what Prometheus sends), or "
+    "`?format=prometheus`: request counts and latencies per endpoint and status, predictions per "
+    "digit, rejected inputs by reason, micro-batch sizes, the test accuracy gauge and model info.",
+    responses={
+        200: {
+            "content": {
+                "application/json": {"example": METRICS_EXAMPLE},
+                "text/plain": {"schema": {"type": "string"}},
+                "application/openmetrics-text": {"schema": {"type": "string"}},
+            }
+        },
+        **error_responses(503),
+    },
+)
+async def metrics(request: Request, service: Service = Depends(get_service)) -> Response:
+    if wants_prometheus(request):
+        encode, content_type = choose_encoder(request.headers.get("accept", ""))
+        return Response(encode(service.metrics.registry), media_type=content_type)
+    return JSONResponse(service.model.metrics)

@@ -1,0 +1,78 @@
+"""POST /predict and /predict/batch: digits from uploaded images."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from app.api.deps import get_service, require_api_key
+from app.core.errors import error_responses
+from app.schemas import BatchPrediction, Prediction
+from app.service import Service
+from app.uploads import read_batch, read_single
+
+router = APIRouter(tags=["predict"], dependencies=[Depends(require_api_key)])
+
+BINARY = {"type": "string", "format": "binary"}
+SINGLE_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "One image in any common format (PNG, JPEG, GIF, BMP, WebP, TIFF), any "
+        "size and colour: as multipart field `file`, or as the raw body (`curl -T digit.png`).",
+        "content": {
+            "multipart/form-data": {
+                "schema": {"type": "object", "required": ["file"], "properties": {"file": BINARY}},
+            },
+            "image/*": {"schema": BINARY},
+        },
+    }
+}
+BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "Several images as repeated multipart fields `files`.",
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["files"],
+                    "properties": {"files": {"type": "array", "items": BINARY}},
+                }
+            }
+        },
+    }
+}
+INCLUDE_INPUT = Query(False, description="also return the 28x28 image the model saw, as a PNG")
+ERRORS = error_responses(400, 401, 413, 415, 422, 503)
+
+
+@router.api_route(
+    "/predict", methods=["POST", "PUT"], response_model=Prediction, responses=ERRORS,
+    openapi_extra=SINGLE_BODY, summary="Recognise the digit in one image",
+)
+async def predict(
+    request: Request, include_input: bool = INCLUDE_INPUT, service: Service = Depends(get_service)
+) -> Prediction:
+    limit = service.settings.max_upload_bytes
+    [prediction] = await service.classify(
+        lambda: _single(request, limit), include_input=include_input
+    )
+    return prediction
+
+
+async def _single(request: Request, limit: int) -> list:
+    return [await read_single(request, limit)]
+
+
+@router.post(
+    "/predict/batch", response_model=BatchPrediction, responses=ERRORS,
+    openapi_extra=BATCH_BODY, summary="Recognise the digits in several images, in one model call",
+)
+async def predict_batch(
+    request: Request, include_input: bool = INCLUDE_INPUT, service: Service = Depends(get_service)
+) -> BatchPrediction:
+    settings = service.settings
+    predictions = await service.classify(
+        lambda: read_batch(request, settings.max_batch_files, settings.max_upload_bytes),
+        include_input=include_input,
+    )
+    return BatchPrediction(predictions=predictions)

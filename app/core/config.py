@@ -1,0 +1,43 @@
+"""Every setting of the service, read from environment variables (prefix DIGITS_) in one place."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DIGITS_", env_file=".env", extra="ignore")
+
+    model_dir: Path = Field(REPO_ROOT / "model", description="folder with model.keras and metrics.json")
+    max_upload_bytes: int = Field(5 * MB, gt=0, description="largest image upload, bytes")
+    max_batch_bytes: int = Field(20 * MB, gt=0, description="largest /predict/batch request, bytes")
+    max_pixels: int = Field(16_000_000, gt=0, description="largest image, width x height")
+    max_batch_files: int = Field(64, gt=0, description="most images in one /predict/batch request")
+    api_key: SecretStr | None = Field(None, description="when set, /predict* require this key")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="comma-separated origins allowed by CORS"
+    )
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    batch_max_size: int = Field(64, gt=0, description="micro-batcher: most images per model call")
+    batch_max_wait_ms: float = Field(
+        1.0, ge=0, description="micro-batcher: longest wait for more requests to join a batch"
+    )
+    batching: bool = Field(True, description="coalesce concurrent requests into one model call")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def split_origins(cls, value: object) -> object:
+        return [o.strip() for o in value.split(",") if o.strip()] if isinstance(value, str) else value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,108 @@
+"""The ASGI application: `uvicorn app.main:app` serves it from the repository root."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import numpy as np
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.routes import health, metrics, model, noop, predict, ui
+from app.core.config import Settings, get_settings
+from app.core.errors import install_error_handlers
+from app.inference import MicroBatcher, ModelLoadError, load_model
+from app.observability import RequestMetricsMiddleware, ServiceMetrics
+from app.service import Service
+from app.uploads import BodyLimitMiddleware
+from training.contract import INPUT_SHAPE
+
+log = logging.getLogger("app")
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Load the model once, warm it up at every batch shape we will see, then report ready."""
+    settings: Settings = app.state.settings
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        loaded = await run_in_threadpool(load_model, settings.model_dir)
+    except ModelLoadError as exc:
+        app.state.startup_error = str(exc)
+        raise
+    metrics: ServiceMetrics = app.state.metrics
+    metrics.describe_model(loaded.metrics, loaded.parameters)
+    batcher = MicroBatcher(
+        loaded.predict,
+        max_batch=max(settings.batch_max_size, settings.max_batch_files) if settings.batching else 1,
+        max_wait_s=settings.batch_max_wait_ms / 1000 if settings.batching else 0.0,
+        on_batch=metrics.observe_batch,
+    )
+    for size in (1, batcher.max_batch):  # trace and warm the graph before the first request
+        await run_in_threadpool(loaded.predict, np.zeros((size, *INPUT_SHAPE), np.float32))
+    batcher.start()
+    service = Service(settings, loaded, batcher, metrics, ready=True)
+    app.state.service = service
+    log.info("model %s loaded from %s; ready", service.model_name, loaded.path)
+    try:
+        yield
+    finally:
+        service.ready = False
+        await batcher.stop()
+
+
+class StartupErrorMiddleware:
+    """Turns a failed startup into one clear line (uvicorn then exits non-zero), not a traceback."""
+
+    def __init__(self, app: ASGIApp, fastapi_app: FastAPI) -> None:
+        self.app = app
+        self.fastapi_app = fastapi_app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_short_error(message: Message) -> None:
+            error = getattr(self.fastapi_app.state, "startup_error", None)
+            if message["type"] == "lifespan.startup.failed" and error:
+                message = {**message, "message": f"cannot start: {error}"}
+            await send(message)
+
+        await self.app(scope, receive, send_short_error)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Digit recognition",
+        version="1.0.0",
+        summary="Recognise handwritten digits in uploaded images with a CNN trained on MNIST.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = ServiceMetrics()
+    app.state.on_reject = lambda reason: app.state.metrics.rejections.labels(reason).inc()
+    install_error_handlers(app)
+    for router in (predict.router, metrics.router, health.router, model.router, noop.router):
+        app.include_router(router)
+    app.include_router(ui.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(BodyLimitMiddleware, single_limit=settings.max_upload_bytes,
+                       batch_limit=settings.max_batch_bytes)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
+                           allow_methods=["GET", "POST", "PUT"], allow_headers=["*"])
+    app.add_middleware(RequestMetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(StartupErrorMiddleware, fastapi_app=app)
+    return app
+
+
+app = create_app()

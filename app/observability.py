@@ -1,0 +1,93 @@
+"""Prometheus metrics of one app instance: traffic, latency, predictions, rejections, the model.
+
+Each app gets its own registry, so several apps (tests, workers) never collide.
+"""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class ServiceMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter(
+            "digits_http_requests", "HTTP requests answered", ["method", "endpoint", "status"], registry=r
+        )
+        self.latency = Histogram(
+            "digits_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["method", "endpoint", "status"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.predictions = Counter("digits_predictions", "Digits predicted", ["digit"], registry=r)
+        self.rejections = Counter(
+            "digits_rejected_inputs", "Requests refused, by reason", ["reason"], registry=r
+        )
+        self.batch_size = Histogram(
+            "digits_inference_batch_size",
+            "Images per model call (micro-batching)",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+            registry=r,
+        )
+        self.inference_time = Histogram(
+            "digits_inference_duration_seconds", "Time per model call", buckets=LATENCY_BUCKETS, registry=r
+        )
+        self.test_accuracy = Gauge(
+            "digits_model_test_accuracy", "Accuracy measured on the MNIST test set", registry=r
+        )
+        self.model_info = Info("digits_model", "The model being served", registry=r)
+
+    def describe_model(self, metrics: dict, parameters: int) -> None:
+        model = metrics.get("model", {})
+        if "test_accuracy" in metrics:
+            self.test_accuracy.set(metrics["test_accuracy"])
+        self.model_info.info(
+            {
+                "name": str(model.get("name", "unknown")),
+                "architecture": str(model.get("architecture", "unknown")),
+                "parameters": str(parameters),
+                "created_at": str(metrics.get("created_at", "unknown")),
+            }
+        )
+
+    def observe_batch(self, size: int, seconds: float) -> None:
+        self.batch_size.observe(size)
+        self.inference_time.observe(seconds)
+
+
+class RequestMetricsMiddleware:
+    """Counts and times every HTTP request by route template (not raw path: bounded labels)."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            route = scope.get("route")
+            endpoint = getattr(route, "path", None) or "unmatched"
+            labels = (scope["method"], endpoint, str(status))
+            self.metrics.requests.labels(*labels).inc()
+            self.metrics.latency.labels(*labels).observe(time.perf_counter() - started)

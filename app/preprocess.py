@@ -1,0 +1,188 @@
+"""Turn an uploaded image, as people really make them, into the model's 28x28 MNIST-style input.
+
+MNIST digits are light ink on a dark background, cropped to the ink, fitted into a 20x20 box with
+their aspect ratio kept and placed in a 28x28 frame by their centre of mass. Phone photos, scans,
+paint programs and HTML canvases are none of that, so every upload is rebuilt the same way:
+
+decode (bounded size) -> orientation -> composite transparency -> ink map relative to the
+background (which also fixes polarity) -> crop -> fit 20x20 -> centre by mass.
+
+An upload that is already MNIST-like passes through unchanged.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from training.contract import DIGIT_BOX, IMAGE_SIZE, PIXEL_MAX
+
+WORKING_SIZE = 256  # large uploads are reduced to this before analysis: bounded work per request
+INK_THRESHOLD = 0.25  # fraction of the peak ink level that counts as the digit when cropping
+MIN_CONTRAST = 24  # ink levels (0-255) below which an image is taken as blank
+HIGH_BIT_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+
+
+@dataclass
+class ImageRejected(Exception):  # noqa: N818 (a rejection, not a failure)
+    """An upload that cannot be turned into a digit; carries the HTTP answer it deserves."""
+
+    status: int
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def open_image(data: bytes, max_pixels: int) -> Image.Image:
+    """Decode the first frame, refusing bombs by their header before any pixel is decoded."""
+    if not data:
+        raise ImageRejected(400, "empty_upload", "The upload is empty.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            width, height = image.size
+            if width < 1 or height < 1:
+                raise ImageRejected(422, "invalid_image", "The image has no pixels.")
+            if width * height > max_pixels:
+                raise ImageRejected(
+                    413,
+                    "image_too_large",
+                    f"The image is {width}x{height} pixels; the limit is {max_pixels:,} pixels.",
+                )
+            if image.format == "JPEG":  # decode at reduced scale: much faster for photos
+                image.draft("RGB" if image.mode != "L" else "L", (WORKING_SIZE, WORKING_SIZE))
+            image.seek(0)
+            image.load()
+            return ImageOps.exif_transpose(image)
+    except ImageRejected:
+        raise
+    except UnidentifiedImageError:
+        raise ImageRejected(
+            415, "unsupported_image", "The upload is not an image format this service reads."
+        ) from None
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise ImageRejected(413, "image_too_large", "The image's dimensions are too large.") from None
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error) as exc:
+        raise ImageRejected(
+            422, "corrupt_image", f"The image could not be decoded (truncated or corrupt): {exc}"
+        ) from None
+
+
+def reduce(image: Image.Image) -> Image.Image:
+    """Shrink big uploads early: everything after works on at most WORKING_SIZE pixels a side."""
+    if max(image.size) > WORKING_SIZE:
+        image = image.copy()
+        image.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BOX)
+    return image
+
+
+def to_pixels(image: Image.Image) -> np.ndarray:
+    """Any Pillow mode -> float32 (H, W, C) in 0-255 with no alpha, C being 1 or 3.
+
+    Transparency is composited onto a background that contrasts with the opaque content: a
+    canvas export (dark strokes on transparent) lands on white, light strokes land on black.
+    """
+    if image.mode in HIGH_BIT_MODES:
+        values = np.asarray(image, dtype=np.float32)
+        low, high = float(values.min()), float(values.max())
+        scaled = (values - low) * (PIXEL_MAX / (high - low)) if high > low else values * 0
+        return scaled[..., np.newaxis]
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("1", "L"):
+        return np.asarray(image.convert("L"), dtype=np.float32)[..., np.newaxis]
+    if "A" not in image.getbands() and "a" not in image.getbands():
+        return np.asarray(image.convert("RGB"), dtype=np.float32)
+    rgba = np.asarray(image.convert("RGBA"), dtype=np.float32)
+    colour, alpha = rgba[..., :3], rgba[..., 3:] / PIXEL_MAX
+    if alpha.sum() > 0:
+        content_luminance = (colour.mean(axis=2, keepdims=True) * alpha).sum() / alpha.sum()
+    else:
+        content_luminance = 0.0
+    background = PIXEL_MAX if content_luminance < PIXEL_MAX / 2 else 0.0
+    return colour * alpha + background * (1 - alpha)
+
+
+def ink_map(pixels: np.ndarray) -> np.ndarray:
+    """How far each pixel is from the background colour, 0-255.
+
+    The background is the median of the image's border, so dark-on-light and light-on-dark both
+    come out as light ink on dark (MNIST's polarity), in any colour of pen or paper.
+    """
+    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    background = np.median(border, axis=0)
+    return np.abs(pixels - background).max(axis=2)
+
+
+def is_mnist_like(ink: np.ndarray, pixels: np.ndarray) -> bool:
+    """28x28, dark background, digit within the 20x20 box and centred by mass: leave it alone."""
+    if ink.shape != (IMAGE_SIZE, IMAGE_SIZE) or pixels.shape[2] != 1:
+        return False
+    if not np.array_equal(ink, pixels[..., 0]):  # background is not black
+        return False
+    rows, cols = np.nonzero(ink > 0)
+    if rows.max() - rows.min() + 1 > DIGIT_BOX or cols.max() - cols.min() + 1 > DIGIT_BOX:
+        return False
+    centre_y, centre_x = centre_of_mass(ink)
+    return abs(centre_y - IMAGE_SIZE / 2) <= 1 and abs(centre_x - IMAGE_SIZE / 2) <= 1
+
+
+def centre_of_mass(weights: np.ndarray) -> tuple[float, float]:
+    """Centre of mass in index coordinates; MNIST puts it at index (14, 14)."""
+    total = weights.sum()
+    ys, xs = np.indices(weights.shape)
+    return float((weights * ys).sum() / total), float((weights * xs).sum() / total)
+
+
+def normalise_contrast(ink: np.ndarray) -> np.ndarray:
+    """Stretch the ink to MNIST's full 0-255 range, dropping the faint noise of paper and JPEG."""
+    peak = float(np.percentile(ink[ink > 0], 99)) if np.any(ink > 0) else 0.0
+    if peak < MIN_CONTRAST:
+        raise ImageRejected(422, "no_digit_found", "No digit found: the image looks blank.")
+    floor = peak * 0.1
+    return np.clip((ink - floor) / (peak - floor), 0.0, 1.0) * PIXEL_MAX
+
+
+def fit_digit(ink: np.ndarray) -> np.ndarray:
+    """Crop to the ink, fit into DIGIT_BOX keeping the aspect ratio, place by centre of mass."""
+    rows, cols = np.nonzero(ink >= INK_THRESHOLD * PIXEL_MAX)
+    crop = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    height, width = crop.shape
+    scale = DIGIT_BOX / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    digit = np.asarray(
+        Image.fromarray(crop.astype(np.float32), mode="F").resize(size, Image.Resampling.LANCZOS)
+    ).clip(0, PIXEL_MAX)
+    if digit.sum() == 0:
+        raise ImageRejected(422, "no_digit_found", "No digit found: the image looks blank.")
+    centre_y, centre_x = centre_of_mass(digit)
+    top = int(np.clip(round(IMAGE_SIZE / 2 - centre_y), 0, IMAGE_SIZE - digit.shape[0]))
+    left = int(np.clip(round(IMAGE_SIZE / 2 - centre_x), 0, IMAGE_SIZE - digit.shape[1]))
+    frame = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
+    frame[top : top + digit.shape[0], left : left + digit.shape[1]] = digit
+    return frame
+
+
+def preprocess(data: bytes, max_pixels: int) -> np.ndarray:
+    """Encoded image bytes -> float32 (28, 28) raw pixels, 0-255, light digit on dark."""
+    image = reduce(open_image(data, max_pixels))
+    pixels = to_pixels(image)
+    ink = ink_map(pixels)
+    if ink.max() >= MIN_CONTRAST and is_mnist_like(ink, pixels):
+        return ink.astype(np.float32)
+    return fit_digit(normalise_contrast(ink))
+
+
+def to_png(pixels: np.ndarray) -> bytes:
+    """The 28x28 model input as a PNG, so people can see what the model saw."""
+    buffer = io.BytesIO()
+    Image.fromarray(pixels.clip(0, PIXEL_MAX).astype(np.uint8), mode="L").save(buffer, "PNG")
+    return buffer.getvalue()

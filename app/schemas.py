@@ -1,0 +1,77 @@
+"""Response bodies of the API, with the examples /docs shows."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from training.contract import NUM_CLASSES
+
+EXAMPLE_PROBABILITIES = [0.0, 0.0, 0.001, 0.0, 0.0, 0.0, 0.0, 0.998, 0.0, 0.001]
+
+
+class Prediction(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "digit": 7,
+                "confidence": 0.998,
+                "probabilities": EXAMPLE_PROBABILITIES,
+                "filename": "seven.png",
+                "model": "mnist-default",
+            }
+        }
+    )
+
+    digit: int = Field(ge=0, le=9, description="the most probable digit")
+    confidence: float = Field(ge=0, le=1, description="probability of that digit")
+    probabilities: list[float] = Field(
+        min_length=NUM_CLASSES, max_length=NUM_CLASSES, description="one per digit 0-9, summing to 1"
+    )
+    filename: str | None = Field(None, description="the uploaded file's name, when it had one")
+    model: str = Field(description="name of the model that answered")
+    input_image: str | None = Field(
+        None, description="what the model saw: the 28x28 preprocessed input as a PNG data URL "
+        "(only with ?include_input=true)"
+    )
+
+
+class BatchPrediction(BaseModel):
+    predictions: list[Prediction] = Field(description="one per uploaded file, in the order sent")
+
+
+class Health(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"example": {"status": "ok"}})
+
+    status: str
+
+
+class ModelInfo(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "name": "mnist-default",
+                "architecture": "default",
+                "description": "VGG-style CNN, batch norm, dropout, augmentation, cosine LR",
+                "parameters": 198442,
+                "input": {
+                    "shape": [28, 28, 1],
+                    "dtype": "float32",
+                    "pixel_range": [0, 255],
+                    "polarity": "light digit on dark background",
+                    "labels": list(range(10)),
+                },
+                "trained_at": "2026-11-27T10:00:00+00:00",
+                "test_accuracy": 0.9965,
+                "versions": {"keras": "3.15.1", "tensorflow": "2.21.0"},
+            }
+        }
+    )
+
+    name: str
+    architecture: str
+    description: str | None = None
+    parameters: int
+    input: dict
+    trained_at: str | None = None
+    test_accuracy: float | None = None
+    versions: dict[str, str] = Field(default_factory=dict)

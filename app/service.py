@@ -1,0 +1,85 @@
+"""What the app holds while it runs: settings, the loaded model, the batcher and the metrics.
+
+Endpoints (JSON API and browser page alike) classify uploads through `Service.classify`, so every
+route reads, preprocesses, batches and counts images the same way.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import numpy as np
+from starlette.concurrency import run_in_threadpool
+
+from app.core.config import Settings
+from app.inference import LoadedModel, MicroBatcher
+from app.observability import ServiceMetrics
+from app.preprocess import preprocess, to_png
+from app.schemas import ModelInfo, Prediction
+from app.uploads import Upload
+from training.contract import IMAGE_SIZE, describe
+
+
+@dataclass
+class Service:
+    settings: Settings
+    model: LoadedModel
+    batcher: MicroBatcher
+    metrics: ServiceMetrics
+    ready: bool = False
+
+    @property
+    def model_name(self) -> str:
+        return self.model.metrics.get("model", {}).get("name", self.model.path.parent.name)
+
+    def preprocess_all(self, uploads: list[Upload]) -> np.ndarray:
+        images = [preprocess(upload.data, self.settings.max_pixels) for upload in uploads]
+        return np.stack(images) if images else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32)
+
+    async def classify(
+        self, read: Callable[[], Awaitable[list[Upload]]], include_input: bool = False
+    ) -> list[Prediction]:
+        """Read the uploads, preprocess them off the event loop, predict them in one batch."""
+        with self.batcher.expecting():
+            uploads = await read()
+            images = await run_in_threadpool(self.preprocess_all, uploads)
+        probabilities = await self.batcher.submit(images)
+        return [
+            self.prediction(p, upload.filename, image if include_input else None)
+            for p, upload, image in zip(probabilities, uploads, images, strict=True)
+        ]
+
+    def prediction(
+        self, probabilities: np.ndarray, filename: str | None, image: np.ndarray | None
+    ) -> Prediction:
+        probabilities = probabilities.astype(np.float64)
+        probabilities /= probabilities.sum()  # float32 softmax sums to 1 only within 1e-7
+        digit = int(probabilities.argmax())
+        self.metrics.predictions.labels(str(digit)).inc()
+        input_image = None
+        if image is not None:
+            input_image = "data:image/png;base64," + base64.b64encode(to_png(image)).decode()
+        return Prediction(
+            digit=digit,
+            confidence=round(float(probabilities[digit]), 6),
+            probabilities=[round(float(p), 6) for p in probabilities],
+            filename=filename,
+            model=self.model_name,
+            input_image=input_image,
+        )
+
+    def model_info(self) -> ModelInfo:
+        stored = self.model.metrics
+        model = stored.get("model", {})
+        return ModelInfo(
+            name=self.model_name,
+            architecture=model.get("architecture", "unknown"),
+            description=model.get("description"),
+            parameters=self.model.parameters,
+            input=describe(),
+            trained_at=stored.get("created_at"),
+            test_accuracy=stored.get("test_accuracy"),
+            versions=stored.get("versions", {}),
+        )

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up (first run only) and serve the committed model on http://localhost:${PORT:-8000}.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+exec .venv/bin/uvicorn app.main:app --host "${HOST:-0.0.0.0}" --port "${PORT:-8000}" \
+  --workers "${WORKERS:-1}" --timeout-graceful-shutdown "${GRACEFUL_TIMEOUT:-20}" "$@"

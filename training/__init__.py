@@ -1,0 +1,1 @@
+"""Offline training for the digit-recognition service: data, models, training, evaluation."""

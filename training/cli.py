@@ -1,0 +1,84 @@
+"""`python -m training`: train a model on MNIST (or another layout) and write it to model/."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from training.contract import METRICS_FILENAME, MODEL_FILENAME
+from training.data import FORMATS, VENDORED_MNIST, DataError, Digits, load_source, mnist_checksums
+from training.models import ARCHITECTURES
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m training",
+        description="Train a digit classifier, evaluate it on the official MNIST test set, "
+        f"and write {MODEL_FILENAME}, {METRICS_FILENAME} and plots to the output directory.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--data", type=Path, default=VENDORED_MNIST,
+                        help="training data: an MNIST IDX directory, a folder of images "
+                        "(<label>.<n>.png or <label>/*.png) or a Kaggle CSV")
+    parser.add_argument("--format", choices=FORMATS, default="auto", help="layout of --data")
+    parser.add_argument("--test-data", type=Path, default=VENDORED_MNIST,
+                        help="test data, used once after training (default: official MNIST test set)")
+    parser.add_argument("--test-format", choices=FORMATS, default="auto")
+    parser.add_argument("--architecture", choices=sorted(ARCHITECTURES), default="default")
+    parser.add_argument("--epochs", type=int, help="default: the architecture's recipe")
+    parser.add_argument("--batch-size", type=int, help="default: the architecture's recipe")
+    parser.add_argument("--validation-size", type=int, default=5000,
+                        help="images held out of training for model selection")
+    parser.add_argument("--limit", type=int, help="use only the first N training images (quick runs)")
+    parser.add_argument("--seed", type=int, default=42, help="same seed, same model")
+    parser.add_argument("--patience", type=int, default=8, help="early-stopping patience, epochs")
+    parser.add_argument("--output-dir", type=Path, default=Path("model"))
+    return parser.parse_args(argv)
+
+
+def load_data(args: argparse.Namespace) -> tuple[Digits, Digits, dict]:
+    data = load_source(args.data, args.format, split="train")
+    if args.limit:
+        data = data.subset(slice(0, args.limit))
+    test = load_source(args.test_data, args.test_format, split="test")
+    info = {
+        "source": str(args.data),
+        "test_source": str(args.test_data),
+        "mnist_file_sha256": mnist_checksums(args.data) if args.data.is_dir() else {},
+    }
+    return data, test, info
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        data, test, info = load_data(args)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from training.train import TrainConfig, train  # TensorFlow loads only once the data is good
+
+    config = TrainConfig(
+        architecture=args.architecture,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        validation_size=args.validation_size,
+        seed=args.seed,
+        patience=args.patience,
+        output_dir=args.output_dir,
+    )
+    try:
+        metrics = train(config, data, test, info)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"{metrics['model']['name']}: test accuracy {metrics['test']['accuracy']:.4%} "
+        f"({metrics['test']['errors']} errors in {metrics['test']['size']}), "
+        f"validation {metrics['validation']['accuracy']:.4%}, "
+        f"{metrics['training']['wall_time_s']:.0f} s; written to {args.output_dir}/"
+    )
+    return 0

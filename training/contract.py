@@ -1,0 +1,29 @@
+"""The model's input/output contract: the one place training and serving agree on.
+
+A model takes raw pixel values (0-255, light digit on dark background, as in MNIST) shaped
+(batch, 28, 28, 1); scaling and augmentation live inside the model, so serving cannot drift
+from training. It returns one probability per label.
+"""
+
+IMAGE_SIZE = 28
+INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
+PIXEL_MAX = 255
+LABELS: tuple[int, ...] = tuple(range(10))
+NUM_CLASSES = len(LABELS)
+
+# MNIST's own construction: the digit fits a 20x20 box inside the 28x28 frame, centred by mass.
+DIGIT_BOX = 20
+
+MODEL_FILENAME = "model.keras"
+METRICS_FILENAME = "metrics.json"
+
+
+def describe() -> dict:
+    """The contract as data, for /model and metrics.json."""
+    return {
+        "shape": list(INPUT_SHAPE),
+        "dtype": "float32",
+        "pixel_range": [0, PIXEL_MAX],
+        "polarity": "light digit on dark background",
+        "labels": list(LABELS),
+    }

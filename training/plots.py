@@ -1,0 +1,49 @@
+"""Pictures of a training run: learning curves and the confusion matrix, as PNG files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: training runs on servers without a display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from training.contract import LABELS  # noqa: E402
+
+
+def plot_learning_curves(history: dict[str, list[float]], path: Path) -> None:
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, key in ((loss_ax, "loss"), (acc_ax, "accuracy")):
+        ax.plot(epochs, history[key], marker="o", label="training")
+        if f"val_{key}" in history:
+            ax.plot(epochs, history[f"val_{key}"], marker="o", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_title(key)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_confusion_matrix(matrix: list[list[int]], path: Path, title: str) -> None:
+    counts = np.asarray(matrix)
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    # log scale so the few errors are visible beside ~1000 correct answers per digit
+    image = ax.imshow(np.log1p(counts), cmap="Blues")
+    for (row, col), value in np.ndenumerate(counts):
+        if value:
+            colour = "white" if row == col else "black"
+            ax.text(col, row, str(value), ha="center", va="center", fontsize=7, color=colour)
+    ax.set_xticks(range(len(LABELS)), [str(label) for label in LABELS])
+    ax.set_yticks(range(len(LABELS)), [str(label) for label in LABELS])
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, label="log(1 + count)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,138 @@
+"""Train one architecture, select it on a validation split, test it once, write the artifacts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from training import contract
+from training.data import Digits, split_holdout
+from training.evaluate import as_model_input, evaluate
+from training.models import ARCHITECTURES
+from training.plots import plot_confusion_matrix, plot_learning_curves
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    architecture: str = "default"
+    epochs: int | None = None  # None: the architecture's own recipe
+    batch_size: int | None = None
+    validation_size: int = 5000
+    seed: int = 42
+    patience: int = 8
+    output_dir: Path = Path("model")
+    verbose: int | str = "auto"
+
+
+def seed_everything(seed: int) -> None:
+    """Same seed, same model: seeds Python, NumPy and TF, and asks TF for deterministic ops."""
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def fingerprint(data: Digits) -> str:
+    """sha256 of the pixels and labels, whatever file layout they came from."""
+    digest = hashlib.sha256(np.ascontiguousarray(data.images).tobytes())
+    digest.update(data.labels.astype(np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def train(config: TrainConfig, data: Digits, test: Digits, data_info: dict) -> dict:
+    """Run the whole pipeline and return the metrics that were written to `output_dir`."""
+    arch = ARCHITECTURES[config.architecture]
+    epochs = config.epochs or arch.epochs
+    batch_size = config.batch_size or arch.batch_size
+    seed_everything(config.seed)
+    train_part, validation = split_holdout(data, config.validation_size, config.seed)
+
+    model = arch.build()
+    steps = epochs * int(np.ceil(len(train_part) / batch_size))
+    model.compile(
+        optimizer=arch.optimizer(steps),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    stop = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=config.patience, restore_best_weights=True, verbose=1
+    )
+    started = time.perf_counter()
+    history = model.fit(
+        as_model_input(train_part.images),
+        train_part.labels,
+        validation_data=(as_model_input(validation.images), validation.labels),
+        epochs=epochs,
+        batch_size=batch_size,
+        shuffle=True,
+        callbacks=[stop],
+        verbose=config.verbose,
+    )
+    wall_time = time.perf_counter() - started
+    val_losses = history.history["val_loss"]
+
+    metrics = {
+        "model": {
+            "name": f"mnist-{arch.name}",
+            "architecture": arch.name,
+            "description": arch.description,
+            "parameters": model.count_params(),
+            "file": contract.MODEL_FILENAME,
+            "input": contract.describe(),
+        },
+        "test_accuracy": None,  # filled below, kept at the top for people reading the file
+        "test": evaluate(model, test),
+        "validation": evaluate(model, validation),
+        "training": {
+            "train_size": len(train_part),
+            "validation_size": len(validation),
+            "test_size": len(test),
+            "epochs_planned": epochs,
+            "epochs_run": len(val_losses),
+            "best_epoch": int(np.argmin(val_losses)) + 1,
+            "batch_size": batch_size,
+            "seed": config.seed,
+            "wall_time_s": round(wall_time, 1),
+            "seconds_per_epoch": round(wall_time / len(val_losses), 1),
+            "history": {k: [round(float(v), 6) for v in vs] for k, vs in history.history.items()},
+        },
+        "data": {
+            **data_info,
+            "train_sha256": fingerprint(data),
+            "test_sha256": fingerprint(test),
+        },
+        "versions": library_versions(),
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    metrics["test_accuracy"] = metrics["test"]["accuracy"]
+    write_artifacts(model, metrics, config.output_dir)
+    return metrics
+
+
+def write_artifacts(model: keras.Model, metrics: dict, output_dir: Path) -> None:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    model.save(output_dir / contract.MODEL_FILENAME)
+    (output_dir / contract.METRICS_FILENAME).write_text(json.dumps(metrics, indent=2) + "\n")
+    plot_learning_curves(metrics["training"]["history"], output_dir / "learning_curves.png")
+    accuracy = metrics["test"]["accuracy"]
+    plot_confusion_matrix(
+        metrics["test"]["confusion_matrix"],
+        output_dir / "confusion_matrix.png",
+        f"{metrics['model']['name']}: test accuracy {accuracy:.2%}",
+    )
