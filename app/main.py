@@ -31,7 +31,9 @@ STATIC_DIR = Path(__file__).parent / "static"
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load the model once, warm it up at every batch shape we will see, then report ready."""
     settings: Settings = app.state.settings
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         loaded = await run_in_threadpool(load_model, settings.model_dir)
     except ModelLoadError as exc:
@@ -41,7 +43,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     metrics.describe_model(loaded.metrics, loaded.parameters)
     batcher = MicroBatcher(
         loaded.predict,
-        max_batch=max(settings.batch_max_size, settings.max_batch_files) if settings.batching else 1,
+        max_batch=max(settings.batch_max_size, settings.max_batch_files)
+        if settings.batching
+        else 1,
         max_wait_s=settings.batch_max_wait_ms / 1000 if settings.batching else 0.0,
         on_batch=metrics.observe_batch,
     )
@@ -95,11 +99,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(ui.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(BodyLimitMiddleware, single_limit=settings.max_upload_bytes,
-                       batch_limit=settings.max_batch_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        single_limit=settings.max_upload_bytes,
+        batch_limit=settings.max_batch_bytes,
+    )
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins,
-                           allow_methods=["GET", "POST", "PUT"], allow_headers=["*"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT"],
+            allow_headers=["*"],
+        )
     app.add_middleware(RequestMetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(StartupErrorMiddleware, fastapi_app=app)
     return app

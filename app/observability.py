@@ -18,7 +18,10 @@ class ServiceMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter(
-            "digits_http_requests", "HTTP requests answered", ["method", "endpoint", "status"], registry=r
+            "digits_http_requests",
+            "HTTP requests answered",
+            ["method", "endpoint", "status"],
+            registry=r,
         )
         self.latency = Histogram(
             "digits_http_request_duration_seconds",
@@ -38,7 +41,10 @@ class ServiceMetrics:
             registry=r,
         )
         self.inference_time = Histogram(
-            "digits_inference_duration_seconds", "Time per model call", buckets=LATENCY_BUCKETS, registry=r
+            "digits_inference_duration_seconds",
+            "Time per model call",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
         )
         self.test_accuracy = Gauge(
             "digits_model_test_accuracy", "Accuracy measured on the MNIST test set", registry=r

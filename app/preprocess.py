@@ -24,12 +24,13 @@ from training.contract import DIGIT_BOX, IMAGE_SIZE, PIXEL_MAX
 
 WORKING_SIZE = 256  # large uploads are reduced to this before analysis: bounded work per request
 INK_THRESHOLD = 0.25  # fraction of the peak ink level that counts as the digit when cropping
+MIN_SIDE = 8  # pixels: anything narrower cannot show a digit
 MIN_CONTRAST = 24  # ink levels (0-255) below which an image is taken as blank
 HIGH_BIT_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 
 
 @dataclass
-class ImageRejected(Exception):  # noqa: N818 (a rejection, not a failure)
+class ImageRejected(Exception):
     """An upload that cannot be turned into a digit; carries the HTTP answer it deserves."""
 
     status: int
@@ -49,8 +50,13 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             width, height = image.size
-            if width < 1 or height < 1:
-                raise ImageRejected(422, "invalid_image", "The image has no pixels.")
+            if min(width, height) < MIN_SIDE:
+                raise ImageRejected(
+                    422,
+                    "image_too_small",
+                    f"The image is {width}x{height} pixels: too small to hold a digit "
+                    f"(at least {MIN_SIDE} pixels a side).",
+                )
             if width * height > max_pixels:
                 raise ImageRejected(
                     413,
@@ -66,10 +72,15 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
         raise
     except UnidentifiedImageError:
         raise ImageRejected(
-            415, "unsupported_image", "The upload is not an image format this service reads."
+            415,
+            "unsupported_image",
+            "The upload is not an image this service can read (PNG, JPEG, GIF, BMP, WebP, "
+            "TIFF), or is damaged beyond recognition.",
         ) from None
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        raise ImageRejected(413, "image_too_large", "The image's dimensions are too large.") from None
+        raise ImageRejected(
+            413, "image_too_large", "The image's dimensions are too large."
+        ) from None
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error) as exc:
         raise ImageRejected(
             422, "corrupt_image", f"The image could not be decoded (truncated or corrupt): {exc}"

@@ -25,13 +25,16 @@ class Prediction(BaseModel):
     digit: int = Field(ge=0, le=9, description="the most probable digit")
     confidence: float = Field(ge=0, le=1, description="probability of that digit")
     probabilities: list[float] = Field(
-        min_length=NUM_CLASSES, max_length=NUM_CLASSES, description="one per digit 0-9, summing to 1"
+        min_length=NUM_CLASSES,
+        max_length=NUM_CLASSES,
+        description="one per digit 0-9, summing to 1",
     )
     filename: str | None = Field(None, description="the uploaded file's name, when it had one")
     model: str = Field(description="name of the model that answered")
     input_image: str | None = Field(
-        None, description="what the model saw: the 28x28 preprocessed input as a PNG data URL "
-        "(only with ?include_input=true)"
+        None,
+        description="what the model saw: the 28x28 preprocessed input as a PNG data URL "
+        "(only with ?include_input=true)",
     )
 
 

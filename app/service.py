@@ -16,10 +16,10 @@ from starlette.concurrency import run_in_threadpool
 from app.core.config import Settings
 from app.inference import LoadedModel, MicroBatcher
 from app.observability import ServiceMetrics
-from app.preprocess import preprocess, to_png
+from app.preprocess import ImageRejected, preprocess, to_png
 from app.schemas import ModelInfo, Prediction
 from app.uploads import Upload
-from training.contract import IMAGE_SIZE, describe
+from training.contract import describe
 
 
 @dataclass
@@ -35,8 +35,16 @@ class Service:
         return self.model.metrics.get("model", {}).get("name", self.model.path.parent.name)
 
     def preprocess_all(self, uploads: list[Upload]) -> np.ndarray:
-        images = [preprocess(upload.data, self.settings.max_pixels) for upload in uploads]
-        return np.stack(images) if images else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.float32)
+        """All or nothing: a bad file fails the request with a message that names it."""
+        images = []
+        for upload in uploads:
+            try:
+                images.append(preprocess(upload.data, self.settings.max_pixels))
+            except ImageRejected as exc:
+                if len(uploads) > 1:
+                    exc.message = f"{upload.filename or 'a file'}: {exc.message}"
+                raise
+        return np.stack(images)
 
     async def classify(
         self, read: Callable[[], Awaitable[list[Upload]]], include_input: bool = False

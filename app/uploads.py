@@ -83,7 +83,9 @@ async def read_files(request: Request, field: str, max_files: int, max_bytes: in
     if not values:
         fields = ", ".join(sorted(set(form.keys()))) or "none"
         raise ApiError(
-            422, "missing_file", f"Send the image as multipart field '{field}' (got fields: {fields})."
+            422,
+            "missing_file",
+            f"Send the image as multipart field '{field}' (got fields: {fields}).",
         )
     uploads = []
     for value in values:
@@ -92,7 +94,9 @@ async def read_files(request: Request, field: str, max_files: int, max_bytes: in
         data = await value.read()
         if len(data) > max_bytes:
             raise ApiError(
-                413, "payload_too_large", f"{value.filename or 'a file'} exceeds {max_bytes:,} bytes."
+                413,
+                "payload_too_large",
+                f"{value.filename or 'a file'} exceeds {max_bytes:,} bytes.",
             )
         uploads.append(Upload(data, value.filename))
     return uploads
@@ -117,6 +121,8 @@ async def read_batch(request: Request, max_files: int, max_bytes: int) -> list[U
     content_type = request.headers.get("content-type", "").lower()
     if not content_type.startswith("multipart/form-data"):
         raise ApiError(
-            415, "unsupported_media_type", "Send multipart/form-data with one or more 'files' fields."
+            415,
+            "unsupported_media_type",
+            "Send multipart/form-data with one or more 'files' fields.",
         )
     return await read_files(request, "files", max_files, max_bytes)

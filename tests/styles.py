@@ -33,7 +33,9 @@ def inverted(digit: np.ndarray) -> bytes:
 def enlarged_off_centre(digit: np.ndarray) -> bytes:
     """Big, on a much larger dark page, far from the centre."""
     page = Image.new("L", (600, 400), 0)
-    page.paste(Image.fromarray(digit, mode="L").resize((168, 168), Image.Resampling.BILINEAR), (40, 200))
+    page.paste(
+        Image.fromarray(digit, mode="L").resize((168, 168), Image.Resampling.BILINEAR), (40, 200)
+    )
     return encode(page)
 
 

@@ -19,19 +19,33 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         f"and write {MODEL_FILENAME}, {METRICS_FILENAME} and plots to the output directory.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--data", type=Path, default=VENDORED_MNIST,
-                        help="training data: an MNIST IDX directory, a folder of images "
-                        "(<label>.<n>.png or <label>/*.png) or a Kaggle CSV")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=VENDORED_MNIST,
+        help="training data: an MNIST IDX directory, a folder of images "
+        "(<label>.<n>.png or <label>/*.png) or a Kaggle CSV",
+    )
     parser.add_argument("--format", choices=FORMATS, default="auto", help="layout of --data")
-    parser.add_argument("--test-data", type=Path, default=VENDORED_MNIST,
-                        help="test data, used once after training (default: official MNIST test set)")
+    parser.add_argument(
+        "--test-data",
+        type=Path,
+        default=VENDORED_MNIST,
+        help="test data, used once after training (default: official MNIST test set)",
+    )
     parser.add_argument("--test-format", choices=FORMATS, default="auto")
     parser.add_argument("--architecture", choices=sorted(ARCHITECTURES), default="default")
     parser.add_argument("--epochs", type=int, help="default: the architecture's recipe")
     parser.add_argument("--batch-size", type=int, help="default: the architecture's recipe")
-    parser.add_argument("--validation-size", type=int, default=5000,
-                        help="images held out of training for model selection")
-    parser.add_argument("--limit", type=int, help="use only the first N training images (quick runs)")
+    parser.add_argument(
+        "--validation-size",
+        type=int,
+        default=5000,
+        help="images held out of training for model selection",
+    )
+    parser.add_argument(
+        "--limit", type=int, help="use only the first N training images (quick runs)"
+    )
     parser.add_argument("--seed", type=int, default=42, help="same seed, same model")
     parser.add_argument("--patience", type=int, default=8, help="early-stopping patience, epochs")
     parser.add_argument("--output-dir", type=Path, default=Path("model"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from training.contract import IMAGE_SIZE, LABELS, PIXEL_MAX
 
 VENDORED_MNIST = Path(__file__).resolve().parent.parent / "data" / "mnist"
 
-# sha256 of the *uncompressed* IDX files, as published with the vendored copy (data/mnist/README.md).
+# sha256 of the *uncompressed* IDX files, as listed in data/mnist/README.md.
 MNIST_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -101,13 +102,17 @@ def load_idx(images_path: Path, labels_path: Path, sha256: dict[str, str] | None
         data = read_idx_bytes(path)
         stem = path.name.removesuffix(".gz")
         if sha256 and stem in sha256 and hashlib.sha256(data).hexdigest() != sha256[stem]:
-            raise DataError(f"{path}: checksum mismatch, the file is corrupt or not the MNIST original")
+            raise DataError(
+                f"{path}: checksum mismatch, the file is corrupt or not the MNIST original"
+            )
         arrays.append(parse_idx(data, magic, path))
     images, labels = arrays
     if images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
         raise DataError(f"{images_path}: images are {images.shape[1:]}, expected 28x28")
     if len(images) != len(labels):
-        raise DataError(f"{images_path}: {len(images)} images but {labels_path.name} has {len(labels)}")
+        raise DataError(
+            f"{images_path}: {len(images)} images but {labels_path.name} has {len(labels)}"
+        )
     if labels.size and labels.max() > max(LABELS):
         raise DataError(f"{labels_path}: label {labels.max()} is not a digit")
     return Digits(images, labels.astype(np.int64))
@@ -123,7 +128,9 @@ def load_idx_dir(directory: Path, split: str = "train") -> Digits:
 
 def mnist_checksums(directory: Path = VENDORED_MNIST) -> dict[str, str]:
     """Checksums the training run records, so metrics.json says which data made the model."""
-    return {stem: digest for stem, digest in MNIST_SHA256.items() if any(directory.glob(f"{stem}*"))}
+    return {
+        stem: digest for stem, digest in MNIST_SHA256.items() if any(directory.glob(f"{stem}*"))
+    }
 
 
 # ---------------------------------------------------------------------------- folders of images
@@ -183,7 +190,9 @@ def load_kaggle_csv(path: Path) -> Digits:
             if header != expected:
                 hint = " (Kaggle's test.csv has no labels)" if header == expected[1:] else ""
                 raise DataError(f"{path}: header is not label,pixel0..pixel783{hint}")
-            rows = np.loadtxt(f, delimiter=",", dtype=np.int64, ndmin=2)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "no data": reported below instead
+                rows = np.loadtxt(f, delimiter=",", dtype=np.int64, ndmin=2)
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -229,7 +238,7 @@ def load_source(path: Path, fmt: str = "auto", split: str = "train") -> Digits:
 
 
 def split_holdout(data: Digits, holdout: int, seed: int) -> tuple[Digits, Digits]:
-    """Shuffle with `seed`, keep the first part for training and the last `holdout` for validation."""
+    """Shuffle with `seed`; the last `holdout` images validate, the rest train."""
     if not 0 < holdout < len(data):
         raise DataError(f"validation size {holdout} must be between 1 and {len(data) - 1}")
     order = np.random.default_rng(seed).permutation(len(data))

@@ -24,10 +24,14 @@ def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
 def per_class_scores(matrix: np.ndarray) -> dict[str, dict[str, float | int]]:
     true_positives = np.diag(matrix).astype(float)
     predicted_counts, support = matrix.sum(axis=0), matrix.sum(axis=1)
-    precision = np.divide(true_positives, predicted_counts, out=np.zeros(NUM_CLASSES), where=predicted_counts > 0)
+    precision = np.divide(
+        true_positives, predicted_counts, out=np.zeros(NUM_CLASSES), where=predicted_counts > 0
+    )
     recall = np.divide(true_positives, support, out=np.zeros(NUM_CLASSES), where=support > 0)
     denominator = precision + recall
-    f1 = np.divide(2 * precision * recall, denominator, out=np.zeros(NUM_CLASSES), where=denominator > 0)
+    f1 = np.divide(
+        2 * precision * recall, denominator, out=np.zeros(NUM_CLASSES), where=denominator > 0
+    )
     return {
         str(label): {
             "precision": round(float(precision[i]), 6),

@@ -7,10 +7,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # files only: training runs on servers without a display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from training.contract import LABELS  # noqa: E402
+from training.contract import LABELS
 
 
 def plot_learning_curves(history: dict[str, list[float]], path: Path) -> None:

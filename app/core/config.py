@@ -16,7 +16,9 @@ MB = 1024 * 1024
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DIGITS_", env_file=".env", extra="ignore")
 
-    model_dir: Path = Field(REPO_ROOT / "model", description="folder with model.keras and metrics.json")
+    model_dir: Path = Field(
+        REPO_ROOT / "model", description="folder with model.keras and metrics.json"
+    )
     max_upload_bytes: int = Field(5 * MB, gt=0, description="largest image upload, bytes")
     max_batch_bytes: int = Field(20 * MB, gt=0, description="largest /predict/batch request, bytes")
     max_pixels: int = Field(16_000_000, gt=0, description="largest image, width x height")
@@ -35,7 +37,9 @@ class Settings(BaseSettings):
     @field_validator("cors_origins", mode="before")
     @classmethod
     def split_origins(cls, value: object) -> object:
-        return [o.strip() for o in value.split(",") if o.strip()] if isinstance(value, str) else value
+        return (
+            [o.strip() for o in value.split(",") if o.strip()] if isinstance(value, str) else value
+        )
 
 
 @lru_cache

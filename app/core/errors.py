@@ -1,6 +1,6 @@
 """One error format for every error the service returns:
 
-    {"error": {"status": 422, "code": "no_digit_found", "message": "No digit found: ..."}}
+{"error": {"status": 422, "code": "no_digit_found", "message": "No digit found: ..."}}
 """
 
 from __future__ import annotations
@@ -45,14 +45,19 @@ class ApiError(ImageRejected):
     """A request the service refuses, with its status, machine-readable code and message."""
 
 
-def error_response(status: int, code: str, message: str, headers: dict | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, headers: dict | None = None
+) -> JSONResponse:
     body = ErrorResponse(error=ErrorBody(status=status, code=code, message=message))
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict]:
     """OpenAPI entries for the errors a route can answer, all in the one error format."""
-    return {status: {"model": ErrorResponse, "description": HTTP_CODES.get(status, "error")} for status in statuses}
+    return {
+        status: {"model": ErrorResponse, "description": HTTP_CODES.get(status, "error")}
+        for status in statuses
+    }
 
 
 def install_error_handlers(app: FastAPI) -> None:

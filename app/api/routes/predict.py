@@ -46,8 +46,12 @@ ERRORS = error_responses(400, 401, 413, 415, 422, 503)
 
 
 @router.api_route(
-    "/predict", methods=["POST", "PUT"], response_model=Prediction, responses=ERRORS,
-    openapi_extra=SINGLE_BODY, summary="Recognise the digit in one image",
+    "/predict",
+    methods=["POST", "PUT"],
+    response_model=Prediction,
+    responses=ERRORS,
+    openapi_extra=SINGLE_BODY,
+    summary="Recognise the digit in one image",
 )
 async def predict(
     request: Request, include_input: bool = INCLUDE_INPUT, service: Service = Depends(get_service)
@@ -64,8 +68,11 @@ async def _single(request: Request, limit: int) -> list:
 
 
 @router.post(
-    "/predict/batch", response_model=BatchPrediction, responses=ERRORS,
-    openapi_extra=BATCH_BODY, summary="Recognise the digits in several images, in one model call",
+    "/predict/batch",
+    response_model=BatchPrediction,
+    responses=ERRORS,
+    openapi_extra=BATCH_BODY,
+    summary="Recognise the digits in several images, in one model call",
 )
 async def predict_batch(
     request: Request, include_input: bool = INCLUDE_INPUT, service: Service = Depends(get_service)

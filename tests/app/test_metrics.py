@@ -1,0 +1,61 @@
+"""GET /metrics: the stored measurements as JSON, or Prometheus exposition for scrapers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
+from prometheus_client.parser import text_string_to_metric_families as parse_prometheus
+
+from tests.conftest import MODEL_DIR, png_bytes
+
+
+def test_json_metrics_are_the_stored_measurements(client) -> None:
+    response = client.get("/metrics")
+    assert response.headers["content-type"].startswith("application/json")
+    stored = json.loads((MODEL_DIR / "metrics.json").read_text())
+    assert response.json() == stored
+    assert response.json()["test_accuracy"] == stored["test"]["accuracy"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "parse"),
+    [
+        ("text/plain;version=0.0.4", parse_prometheus),
+        (
+            "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+            parse_openmetrics,
+        ),
+    ],
+)
+def test_prometheus_exposition_parses(client, sample_digits, accept, parse) -> None:
+    upload = {"file": ("d.png", png_bytes(sample_digits.images[0]), "image/png")}
+    digit = client.post("/predict", files=upload).json()["digit"]
+    client.post("/predict", content=b"", headers={"Content-Type": "image/png"})
+    response = client.get("/metrics", headers={"Accept": accept})
+    assert response.status_code == 200
+    families = {family.name: family for family in parse(response.text)}
+    stored = json.loads((MODEL_DIR / "metrics.json").read_text())
+
+    [accuracy] = families["digits_model_test_accuracy"].samples
+    assert accuracy.value == pytest.approx(stored["test_accuracy"])
+    requests = families["digits_http_requests"].samples
+    assert any(
+        s.labels == {"method": "POST", "endpoint": "/predict", "status": "200"} and s.value >= 1
+        for s in requests
+    )
+    assert any(s.labels["status"] == "400" for s in requests)
+    assert "digits_http_request_duration_seconds" in families
+    predicted = {s.labels["digit"] for s in families["digits_predictions"].samples}
+    assert str(digit) in predicted
+    rejected = families["digits_rejected_inputs"].samples
+    assert any(s.labels == {"reason": "empty_upload"} for s in rejected)
+    info = families["digits_model"].samples[0].labels
+    assert info["name"] == stored["model"]["name"] and info["architecture"] == "default"
+
+
+def test_query_parameter_selects_prometheus(client) -> None:
+    response = client.get("/metrics?format=prometheus")
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "digits_model_test_accuracy" in response.text

@@ -1,0 +1,135 @@
+"""Preprocessing of images as people make them, judged by what the model then recognises."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from app.preprocess import ImageRejected, preprocess
+from tests.styles import STYLES, encode
+
+MAX_PIXELS = 16_000_000
+
+
+def recognised(client, uploads: list[bytes]) -> list[int]:
+    digits = []
+    for start in range(0, len(uploads), 50):
+        files = [
+            ("files", (f"{i}", data, "application/octet-stream"))
+            for i, data in enumerate(uploads[start : start + 50])
+        ]
+        response = client.post("/predict/batch", files=files)
+        assert response.status_code == 200, response.text
+        digits += [p["digit"] for p in response.json()["predictions"]]
+    return digits
+
+
+def test_mnist_digits_pass_through_unchanged(sample_digits) -> None:
+    for image in sample_digits.images:
+        np.testing.assert_array_equal(preprocess(STYLES["mnist_png"](image), MAX_PIXELS), image)
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_real_style_uploads_are_recognised(client, sample_digits, style: str) -> None:
+    uploads = [STYLES[style](image) for image in sample_digits.images]
+    accuracy = np.mean(np.array(recognised(client, uploads)) == sample_digits.labels)
+    assert accuracy >= 0.98, f"{style}: {accuracy:.1%} of {len(uploads)}"
+
+
+def as_mode(image: np.ndarray, mode: str) -> Image.Image:
+    """The digit as dark ink on white paper, stored in the given Pillow mode."""
+    paper = Image.fromarray(255 - image, mode="L").resize((84, 84), Image.Resampling.BICUBIC)
+    if mode == "I;16":
+        return Image.fromarray(np.asarray(paper).astype(np.uint16) * 257, mode="I;16")
+    if mode == "RGBA":
+        return paper.convert("RGBA")
+    if mode == "LA":
+        ink = Image.fromarray(np.asarray(paper.point(lambda v: 255 - v)), mode="L")
+        return Image.merge("LA", (Image.new("L", paper.size, 0), ink))  # black ink, alpha strokes
+    return paper.convert(mode)
+
+
+FORMATS = [
+    ("1", "PNG"),
+    ("L", "PNG"),
+    ("P", "PNG"),
+    ("RGB", "PNG"),
+    ("RGBA", "PNG"),
+    ("LA", "PNG"),
+    ("I;16", "PNG"),
+    ("CMYK", "JPEG"),
+    ("L", "JPEG"),
+    ("RGB", "BMP"),
+    ("RGB", "WEBP"),
+    ("L", "TIFF"),
+    ("P", "GIF"),
+    ("RGB", "PPM"),
+]
+
+
+@pytest.mark.parametrize(("mode", "fmt"), FORMATS, ids=[f"{m}-{f}" for m, f in FORMATS])
+def test_every_mode_and_format(client, sample_digits, mode: str, fmt: str) -> None:
+    picks = [1, 33, 65, 97, 129, 161, 193, 225, 257, 289]  # one of each digit
+    uploads = [encode(as_mode(sample_digits.images[i], mode), fmt) for i in picks]
+    assert recognised(client, uploads) == sample_digits.labels[picks].tolist()
+
+
+def test_palette_png_with_transparency(client, sample_digits) -> None:
+    image, label = sample_digits.images[100], int(sample_digits.labels[100])
+    rgba = np.zeros((112, 112, 4), np.uint8)
+    rgba[..., 3] = np.asarray(Image.fromarray(image).resize((112, 112)))
+    palette = Image.fromarray(rgba, "RGBA").quantize(colors=16, method=Image.Quantize.FASTOCTREE)
+    assert recognised(client, [encode(palette)]) == [label]
+
+
+def test_exif_rotation_is_applied(client, sample_digits) -> None:
+    image, label = sample_digits.images[200], int(sample_digits.labels[200])
+    upright = Image.fromarray(255 - image).resize((112, 112)).convert("RGB")
+    # stored rotated, with the EXIF tag (6: rotate 90 CW to display) that puts it upright
+    stored = upright.transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    assert recognised(client, [encode(stored, "JPEG", exif=exif.tobytes())]) == [label]
+
+
+def test_animated_gif_uses_first_frame(client, sample_digits) -> None:
+    first, second = sample_digits.images[0], sample_digits.images[150]
+    frames = [Image.fromarray(first).convert("P"), Image.fromarray(second).convert("P")]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100)
+    assert recognised(client, [buffer.getvalue()]) == [int(sample_digits.labels[0])]
+
+
+MODES = ["1", "L", "P", "RGB", "RGBA", "LA", "I;16", "I", "F", "CMYK", "YCbCr"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    mode=st.sampled_from(MODES),
+    width=st.integers(1, 400),
+    height=st.integers(1, 400),
+    seed=st.integers(0, 2**32 - 1),
+    fmt=st.sampled_from(["PNG", "TIFF", "BMP", "JPEG", "WEBP", "GIF"]),
+)
+def test_any_image_gives_a_digit_frame_or_a_clear_rejection(mode, width, height, seed, fmt) -> None:
+    rng = np.random.default_rng(seed)
+    base = Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8), "RGB")
+    if rng.random() < 0.3:  # also mostly-flat images, the blank-page edge case
+        base = Image.new("RGB", (width, height), tuple(int(v) for v in rng.integers(0, 256, 3)))
+    image = base.convert(mode)
+    try:
+        data = encode(image, fmt)
+    except (OSError, ValueError, KeyError):
+        return  # Pillow cannot write this mode in this format: not an upload anyone can make
+    try:
+        result = preprocess(data, MAX_PIXELS)
+    except ImageRejected as rejection:
+        assert 400 <= rejection.status < 500 and rejection.message
+        return
+    assert result.shape == (28, 28) and result.dtype == np.float32
+    assert result.min() >= 0 and result.max() <= 255

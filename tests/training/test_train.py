@@ -1,0 +1,75 @@
+"""A short, real training run: it must learn, write every artifact, reload, and be reproducible."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from training.cli import main
+from training.data import VENDORED_MNIST, Digits, load_idx_dir
+from training.evaluate import as_model_input
+from training.train import TrainConfig, train
+
+
+@pytest.fixture(scope="module")
+def small_data(mnist_test: Digits) -> tuple[Digits, Digits]:
+    train_part = load_idx_dir(VENDORED_MNIST, "train").subset(slice(0, 4000))
+    return train_part, mnist_test.subset(slice(0, 1000))
+
+
+def run(small_data: tuple[Digits, Digits], out: Path, architecture: str = "seed") -> dict:
+    data, test = small_data
+    config = TrainConfig(
+        architecture=architecture, epochs=3, validation_size=500, seed=7, output_dir=out, verbose=0
+    )
+    return train(config, data, test, {"source": "test subset"})
+
+
+def test_short_run_learns_and_writes_artifacts(small_data, tmp_path: Path) -> None:
+    metrics = run(small_data, tmp_path)
+    assert metrics["test_accuracy"] > 0.8, "3 epochs on 3,500 digits must beat chance (0.1) by far"
+    for name in ("model.keras", "metrics.json", "learning_curves.png", "confusion_matrix.png"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    stored = json.loads((tmp_path / "metrics.json").read_text())
+    assert stored["test"]["accuracy"] == metrics["test_accuracy"]
+    assert stored["training"]["train_size"] == 3500 and stored["training"]["validation_size"] == 500
+    assert np.sum(stored["test"]["confusion_matrix"]) == 1000
+    assert set(stored["test"]["per_class"]) == {str(d) for d in range(10)}
+    assert stored["model"]["parameters"] > 0 and stored["versions"]["keras"] == keras.__version__
+
+    _, test = small_data
+    reloaded = keras.saving.load_model(tmp_path / "model.keras")
+    predicted = reloaded.predict(as_model_input(test.images), verbose=0).argmax(axis=1)
+    assert float((predicted == test.labels).mean()) == pytest.approx(
+        metrics["test_accuracy"], abs=1e-6
+    )
+
+
+def test_same_seed_same_model(small_data, tmp_path: Path) -> None:
+    first = run(small_data, tmp_path / "a")
+    second = run(small_data, tmp_path / "b")
+    assert first["test"]["confusion_matrix"] == second["test"]["confusion_matrix"]
+    weights_a = keras.saving.load_model(tmp_path / "a" / "model.keras").get_weights()
+    weights_b = keras.saving.load_model(tmp_path / "b" / "model.keras").get_weights()
+    for a, b in zip(weights_a, weights_b, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_default_architecture_trains_with_augmentation(small_data, tmp_path: Path) -> None:
+    data, test = small_data
+    config = TrainConfig(epochs=1, validation_size=500, seed=1, output_dir=tmp_path, verbose=0)
+    metrics = train(config, data.subset(slice(0, 2000)), test, {})
+    assert metrics["model"]["architecture"] == "default"
+    assert metrics["training"]["epochs_run"] == 1
+    assert (tmp_path / "model.keras").exists()
+
+
+def test_cli_reports_a_bad_source_clearly(tmp_path: Path, capsys) -> None:
+    (tmp_path / "2.0.png").write_bytes(b"garbage")
+    assert main(["--data", str(tmp_path), "--output-dir", str(tmp_path / "out")]) == 2
+    assert "2.0.png: not a readable image" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
