@@ -51,3 +51,61 @@ def client() -> Iterator[TestClient]:
     """The app on the committed model, lifespan run (model loaded, warmed up)."""
     with make_client() as test_client:
         yield test_client
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """The service as the README starts it (uvicorn, committed model) on a free loopback port."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = free_port()
+    env = {**os.environ, "DIGITS_MODEL_DIR": str(MODEL_DIR), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / "live_server.log"
+    with open(log, "w") as log_file:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "app.main:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, log.read_text()
+            time.sleep(0.3)
+        else:
+            process.kill()
+            pytest.fail("the service did not become ready in 120 s")
+        yield url
+        process.terminate()
+        process.wait(timeout=30)

@@ -6,14 +6,13 @@
   const canvas = $("canvas"), ctx = canvas.getContext("2d");
   const form = $("upload-form"), fileInput = $("file"), drop = $("drop");
   const apiKey = $("api_key");
-  let drawing = false, hasInk = false, last = null;
+  let drawing = false, last = null;
 
   document.querySelectorAll(".js-only").forEach((el) => { el.hidden = false; });
 
   function resetCanvas() {
     ctx.fillStyle = "#fff";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
-    hasInk = false;
   }
 
   function point(event) {
@@ -33,7 +32,6 @@
     ctx.lineTo(to.x + 0.01, to.y);
     ctx.stroke();
     last = to;
-    hasInk = true;
   }
 
   canvas.addEventListener("pointerdown", (event) => {
@@ -43,14 +41,16 @@
     stroke(last);
   });
   canvas.addEventListener("pointermove", (event) => { if (drawing) stroke(point(event)); });
+  const predictDrawing = () => canvas.toBlob((blob) => predict(blob, "drawing.png"), "image/png");
   const endStroke = () => {
     if (!drawing) return;
     drawing = false;
-    canvas.toBlob((blob) => predict(blob, "drawing.png"), "image/png");
+    predictDrawing();
   };
   canvas.addEventListener("pointerup", endStroke);
   canvas.addEventListener("pointercancel", endStroke);
   $("clear").addEventListener("click", () => { resetCanvas(); hide(); });
+  $("recognise").addEventListener("click", predictDrawing);
 
   function hide() {
     $("result").hidden = true;

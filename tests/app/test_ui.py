@@ -1,0 +1,39 @@
+"""The browser page as plain HTTP sees it: the page, and the no-JavaScript form's result page."""
+
+from __future__ import annotations
+
+import re
+
+from tests.conftest import png_bytes
+
+
+def element_text(html: str, element_id: str) -> str:
+    match = re.search(rf'id="{element_id}"[^>]*>([^<]*)<', html)
+    assert match, f"no #{element_id} in the page"
+    return match.group(1).strip()
+
+
+def test_page_serves_form_canvas_and_local_assets(client) -> None:
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.text
+    assert '<form id="upload-form" method="post" action="/" enctype="multipart/form-data">' in html
+    assert 'id="canvas"' in html and 'id="prediction"' in html and 'id="confidence"' in html
+    assert "http://" not in html and "https://" not in html, "every asset must be served locally"
+    for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
+        assert client.get(asset).status_code == 200, asset
+
+
+def test_form_post_renders_the_result(client, sample_digits) -> None:
+    image, label = sample_digits.images[12], int(sample_digits.labels[12])
+    response = client.post("/", files={"file": ("digit.png", png_bytes(image), "image/png")})
+    assert response.status_code == 200
+    assert element_text(response.text, "prediction") == str(label)
+    assert element_text(response.text, "confidence").endswith("%")
+    assert 'src="data:image/png;base64,' in response.text
+
+
+def test_form_post_of_a_bad_file_shows_the_message(client) -> None:
+    response = client.post("/", files={"file": ("notes.txt", b"just text", "text/plain")})
+    assert response.status_code == 415
+    assert "not an image this service can read" in element_text(response.text, "error")

@@ -1,0 +1,135 @@
+"""The page in a real browser: Debian's headless Chromium, driven by Playwright."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from PIL import Image
+
+from tests.conftest import ARTIFACTS, png_bytes
+from tests.styles import encode
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [  # no sandbox as root; no background traffic on a machine with no network
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (scripts/test.sh installs it)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.goto(live_server)
+    yield page
+    context.close()
+
+
+def read_answer(page) -> str:
+    page.wait_for_function("document.getElementById('prediction').textContent.trim() !== ''")
+    return page.locator("#prediction").inner_text().strip()
+
+
+def draw(page, strokes: list[list[tuple[float, float]]]) -> None:
+    """Mouse strokes in canvas fractions (0-1), each stroke a press, moves and a release."""
+    box = page.locator("#canvas").bounding_box()
+    for stroke in strokes:
+        x, y = stroke[0]
+        page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=12)
+        page.mouse.up()
+
+
+def test_upload_png_shows_the_digit(page, sample_digits, tmp_path) -> None:
+    image, label = sample_digits.images[2], int(sample_digits.labels[2])
+    path = tmp_path / "digit.png"
+    path.write_bytes(png_bytes(image))
+    page.set_input_files("#file", str(path))
+    assert read_answer(page) == str(label)
+    assert page.locator("#confidence").inner_text().endswith("%")
+    assert page.locator("#seen").get_attribute("src").startswith("data:image/png")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "ui-upload.png", full_page=True)
+
+
+@pytest.mark.parametrize(
+    ("digit", "strokes"),
+    [
+        ("1", [[(0.5, 0.15), (0.5, 0.85)]]),
+        ("7", [[(0.25, 0.2), (0.75, 0.2), (0.4, 0.85)]]),
+    ],
+)
+def test_drawing_with_the_mouse(page, digit: str, strokes) -> None:
+    draw(page, strokes)
+    assert read_answer(page) == digit
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"ui-drawn-{digit}.png", full_page=True)
+
+
+def test_blank_canvas_shows_the_service_message(page) -> None:
+    page.click("#recognise")
+    error = page.locator("#error")
+    error.wait_for(state="visible")
+    assert "No digit found" in error.inner_text()
+    assert page.locator("#answer").is_hidden()
+
+
+def test_non_image_file_shows_the_service_message(page, tmp_path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("not a picture")
+    page.set_input_files("#file", str(path))
+    page.locator("#error").wait_for(state="visible")
+    assert "not an image" in page.locator("#error").inner_text()
+
+
+def test_form_works_without_javascript(browser, live_server, sample_digits, tmp_path) -> None:
+    image, label = sample_digits.images[77], int(sample_digits.labels[77])
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(encode(Image.fromarray(255 - image).resize((200, 200)), "JPEG"))
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server)
+    assert page.locator("#canvas").is_hidden()  # drawing needs JavaScript; the form does not
+    page.set_input_files("#file", str(path))
+    page.click("#submit")
+    page.wait_for_url(f"{live_server}/")
+    assert page.locator("#prediction").inner_text().strip() == str(label)
+    page.screenshot(path=ARTIFACTS / "ui-no-javascript.png", full_page=True)
+    context.close()
+
+
+def test_phone_viewport(browser, live_server, sample_digits, tmp_path) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.goto(live_server)
+    path = tmp_path / "digit.png"
+    path.write_bytes(png_bytes(sample_digits.images[5]))
+    page.set_input_files("#file", str(path))
+    assert read_answer(page) == str(int(sample_digits.labels[5]))
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, "the page must not scroll sideways on a phone"
+    page.screenshot(path=ARTIFACTS / "ui-phone.png", full_page=True)
+    context.close()
