@@ -19,6 +19,7 @@ from training.data import Digits, split_holdout
 from training.evaluate import as_model_input, evaluate
 from training.models import ARCHITECTURES
 from training.plots import plot_confusion_matrix, plot_learning_curves
+from training.savedmodel import export_saved_model
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ def train(config: TrainConfig, data: Digits, test: Digits, data_info: dict) -> d
 def write_artifacts(model: keras.Model, metrics: dict, output_dir: Path) -> None:
     output_dir.mkdir(parents=True, exist_ok=True)
     model.save(output_dir / contract.MODEL_FILENAME)
+    export_saved_model(model, output_dir)
     (output_dir / contract.METRICS_FILENAME).write_text(json.dumps(metrics, indent=2) + "\n")
     plot_learning_curves(metrics["training"]["history"], output_dir / "learning_curves.png")
     accuracy = metrics["test"]["accuracy"]

@@ -1,0 +1,39 @@
+# Production image: CPU-only TensorFlow, the committed model baked in, non-root, health-checked.
+# Build: docker build -t digit-service .    Run: docker run -p 8000:8000 digit-service
+# (No "# syntax=" line: the classic builder must be able to build it too.)
+
+ARG PYTHON_IMAGE=python:3.11-slim
+
+FROM ${PYTHON_IMAGE} AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python3 -m venv /opt/venv
+# Dependencies first, pinned by the lock file: this layer is reused until the lock changes.
+COPY requirements/docker.lock /tmp/docker.lock
+RUN /opt/venv/bin/pip install -r /tmp/docker.lock
+COPY pyproject.toml README.md /src/
+COPY app /src/app
+COPY training /src/training
+RUN /opt/venv/bin/pip install --no-deps /src \
+ # what only building needs: TensorFlow's C++ headers (287 MB), libclang (TF's build-time
+ # dependency, never imported at run time), pip itself
+ && cd /opt/venv/lib/python3.11/site-packages \
+ && rm -rf tensorflow/include clang libclang-* pip pip-*
+
+FROM ${PYTHON_IMAGE}
+RUN useradd --system --uid 10001 --no-create-home --home-dir /srv app
+COPY --from=build /opt/venv /opt/venv
+COPY model /srv/model
+WORKDIR /srv
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    TF_CPP_MIN_LOG_LEVEL=2 \
+    DIGITS_MODEL_DIR=/srv/model \
+    PORT=8000 \
+    WORKERS=1 \
+    GRACEFUL_TIMEOUT=20
+USER 10001
+EXPOSE 8000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
+  CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ['PORT']}/readyz\", timeout=2)"]
+# exec: uvicorn is PID 1 and gets SIGTERM itself, finishing in-flight requests before it exits
+CMD ["sh", "-c", "exec uvicorn app.main:app --host 0.0.0.0 --port \"$PORT\" --workers \"$WORKERS\" --timeout-graceful-shutdown \"$GRACEFUL_TIMEOUT\" --proxy-headers --forwarded-allow-ips='*'"]

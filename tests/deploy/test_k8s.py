@@ -1,0 +1,44 @@
+"""The Kubernetes manifests are valid against the API schema and agree with the service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from app.core.config import Settings
+from tests.conftest import REPO
+
+K8S = REPO / "deploy" / "k8s"
+MANIFESTS = sorted(p for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
+
+
+def load(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=[p.name for p in MANIFESTS])
+def test_manifest_is_valid_against_the_kubernetes_schema(path: Path) -> None:
+    kubernetes_validate.validate(load(path), kubernetes_validate.latest_version(), strict=True)
+
+
+def test_validation_catches_a_broken_manifest() -> None:
+    deployment = load(K8S / "deployment.yaml")
+    deployment["spec"]["replicas"] = "two"
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, kubernetes_validate.latest_version(), strict=True)
+
+
+def test_kustomization_lists_every_manifest() -> None:
+    assert sorted(load(K8S / "kustomization.yaml")["resources"]) == [p.name for p in MANIFESTS]
+
+
+def test_probes_and_config_match_the_service(client) -> None:
+    container = load(K8S / "deployment.yaml")["spec"]["template"]["spec"]["containers"][0]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        path = container[probe]["httpGet"]["path"]
+        assert client.get(path).status_code == 200, f"{probe} {path}"
+    known = {f"DIGITS_{name.upper()}" for name in Settings.model_fields} | {"WORKERS"}
+    assert set(load(K8S / "configmap.yaml")["data"]) <= known
