@@ -162,14 +162,16 @@ def import_tensorflow_s() -> float:
 
 def table(rows: list[Load], noop: dict[int, Load]) -> list[str]:
     lines = [
-        "| endpoint | concurrency | requests/s | p50 ms | p90 ms | p99 ms | errors | rps vs noop | p50 vs noop |",
+        "| endpoint | concurrency | requests/s | p50 ms | p90 ms | p99 ms | errors "
+        "| rps vs noop | p50 vs noop |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         base = noop[r.concurrency]
         lines.append(
             f"| {r.endpoint} | {r.concurrency} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p90_ms:.2f} | "
-            f"{r.p99_ms:.2f} | {r.errors} | {r.rps / base.rps:.2f}x | {r.p50_ms / base.p50_ms:.2f}x |"
+            f"{r.p99_ms:.2f} | {r.errors} | {r.rps / base.rps:.2f}x | "
+            f"{r.p50_ms / base.p50_ms:.2f}x |"
         )
     return lines
 
