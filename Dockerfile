@@ -6,7 +6,8 @@ ARG PYTHON_IMAGE=python:3.11-slim
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN python3 -m venv /opt/venv
+RUN apt-get update && apt-get install -y --no-install-recommends binutils \
+ && rm -rf /var/lib/apt/lists/* && python3 -m venv /opt/venv
 # Dependencies first, pinned by the lock file: this layer is reused until the lock changes.
 COPY requirements/docker.lock /tmp/docker.lock
 RUN /opt/venv/bin/pip install -r /tmp/docker.lock
@@ -15,9 +16,11 @@ COPY app /src/app
 COPY training /src/training
 RUN /opt/venv/bin/pip install --no-deps /src \
  # what only building needs: TensorFlow's C++ headers (287 MB), libclang (TF's build-time
- # dependency, never imported at run time), pip itself
+ # dependency, never imported at run time), pip itself; and TensorFlow's debug symbols (~250 MB)
  && cd /opt/venv/lib/python3.11/site-packages \
- && rm -rf tensorflow/include clang libclang-* pip pip-*
+ && rm -rf tensorflow/include clang libclang-* pip pip-* \
+ && find tensorflow -name "*.so*" -size +1M -exec strip --strip-unneeded {} + \
+ && TF_CPP_MIN_LOG_LEVEL=3 /opt/venv/bin/python -c "import tensorflow, app.main"
 
 FROM ${PYTHON_IMAGE}
 RUN useradd --system --uid 10001 --no-create-home --home-dir /srv app

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import io
 import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -21,6 +28,14 @@ from training.data import VENDORED_MNIST, Digits, load_idx_dir
 REPO = Path(__file__).resolve().parent.parent
 MODEL_DIR = REPO / "model"
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", REPO / "artifacts"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--full-load",
+        action="store_true",
+        help="run the load test at its full size (20,000 requests) instead of the quick one",
+    )
 
 
 def png_bytes(pixels: np.ndarray, mode: str = "L") -> bytes:
@@ -54,58 +69,67 @@ def client() -> Iterator[TestClient]:
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[str]:
+@dataclass
+class ServiceProcess:
+    url: str
+    process: subprocess.Popen
+    startup_s: float
+
+
+@contextmanager
+def running_service(log_name: str = "live_server.log", **env: str) -> Iterator[ServiceProcess]:
     """The service as the README starts it (uvicorn, committed model) on a free loopback port."""
-    import subprocess
-    import sys
-    import time
-
-    import httpx
-
     port = free_port()
-    env = {**os.environ, "DIGITS_MODEL_DIR": str(MODEL_DIR), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    environment = {
+        **os.environ,
+        "DIGITS_MODEL_DIR": str(MODEL_DIR),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        **env,
+    }
     ARTIFACTS.mkdir(exist_ok=True)
-    log = ARTIFACTS / "live_server.log"
+    log = ARTIFACTS / log_name
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "app.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--timeout-graceful-shutdown",
+        "20",
+    ]
     with open(log, "w") as log_file:
+        started = time.perf_counter()
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=REPO,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
+            command, cwd=REPO, env=environment, stdout=log_file, stderr=subprocess.STDOUT
         )
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, log.read_text()
-            time.sleep(0.3)
-        else:
-            process.kill()
-            pytest.fail("the service did not become ready in 120 s")
-        yield url
-        process.terminate()
-        process.wait(timeout=30)
+        try:
+            while True:
+                assert process.poll() is None, log.read_text()
+                assert time.perf_counter() - started < 120, "not ready in 120 s"
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.05)
+            yield ServiceProcess(url, process, time.perf_counter() - started)
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    with running_service() as service:
+        yield service.url

@@ -79,5 +79,6 @@ def test_sigterm_stops_it_gracefully(container) -> None:
     stop = docker("stop", "-t", "30", name, timeout=60)
     assert stop.returncode == 0
     assert time.monotonic() - started < 25, "uvicorn should exit on SIGTERM, not be killed"
-    assert docker("inspect", "-f", "{{.State.ExitCode}}", name).stdout.strip() == "0"
+    # uvicorn drains, shuts down cleanly, then re-raises SIGTERM: 143 = 128 + 15, not 137 (killed)
+    assert docker("inspect", "-f", "{{.State.ExitCode}}", name).stdout.strip() in ("0", "143")
     assert "Finished server process" in docker("logs", name).stderr

@@ -8,7 +8,7 @@ from app.api.deps import get_service, require_api_key
 from app.core.errors import error_responses
 from app.schemas import BatchPrediction, Prediction
 from app.service import Service
-from app.uploads import read_batch, read_single
+from app.uploads import Upload, read_batch, read_single
 
 router = APIRouter(tags=["predict"], dependencies=[Depends(require_api_key)])
 
@@ -45,30 +45,40 @@ INCLUDE_INPUT = Query(False, description="also return the 28x28 image the model 
 ERRORS = error_responses(400, 401, 413, 415, 422, 503)
 
 
-@router.api_route(
+@router.post(
     "/predict",
-    methods=["POST", "PUT"],
     response_model=Prediction,
     responses=ERRORS,
     openapi_extra=SINGLE_BODY,
+    operation_id="predict",
     summary="Recognise the digit in one image",
 )
 async def predict(
     request: Request, include_input: bool = INCLUDE_INPUT, service: Service = Depends(get_service)
 ) -> Prediction:
-    limit = service.settings.max_upload_bytes
-    [prediction] = await service.classify(
-        lambda: _single(request, limit), include_input=include_input
-    )
+
+    async def read() -> list[Upload]:
+        return [await read_single(request, service.settings.max_upload_bytes)]
+
+    [prediction] = await service.classify(read, include_input=include_input)
     return prediction
 
 
-async def _single(request: Request, limit: int) -> list:
-    return [await read_single(request, limit)]
+router.add_api_route(  # `curl -T digit.png URL` sends a PUT: the same operation
+    "/predict",
+    predict,
+    methods=["PUT"],
+    response_model=Prediction,
+    responses=ERRORS,
+    openapi_extra=SINGLE_BODY,
+    operation_id="predict_put",
+    summary="Recognise the digit in one image (PUT, as `curl -T` sends it)",
+)
 
 
 @router.post(
     "/predict/batch",
+    operation_id="predict_batch",
     response_model=BatchPrediction,
     responses=ERRORS,
     openapi_extra=BATCH_BODY,
