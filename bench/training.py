@@ -1,0 +1,87 @@
+"""Training benchmark: per-epoch time and accuracy of each architecture, and time to 99%.
+
+Trains each architecture on the vendored MNIST (its own recipe, or --epochs), evaluating the
+official test set after every epoch (a measurement only: model selection in `python -m training`
+never looks at the test set), and prints a table per architecture.
+
+    .venv/bin/python -m bench.training [--architectures seed default] [--epochs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras
+
+from training.data import VENDORED_MNIST, load_idx_dir, split_holdout
+from training.evaluate import as_model_input
+from training.models import ARCHITECTURES
+from training.train import seed_everything
+
+
+class EpochLog(keras.callbacks.Callback):
+    def __init__(self, test_x: np.ndarray, test_y: np.ndarray) -> None:
+        super().__init__()
+        self.test_x, self.test_y = test_x, test_y
+        self.rows: list[tuple[int, float, float, float]] = []
+        self.started = self.epoch_started = 0.0
+
+    def on_train_begin(self, logs=None) -> None:
+        self.started = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None) -> None:
+        self.epoch_started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        seconds = time.perf_counter() - self.epoch_started
+        predicted = self.model.predict(self.test_x, batch_size=1000, verbose=0).argmax(axis=1)
+        test_accuracy = float((predicted == self.test_y).mean())
+        elapsed = time.perf_counter() - self.started
+        self.rows.append((epoch + 1, seconds, logs["val_accuracy"], test_accuracy, elapsed))
+
+
+def run(name: str, epochs: int | None) -> None:
+    arch = ARCHITECTURES[name]
+    epochs = epochs or arch.epochs
+    seed_everything(42)
+    train, validation = split_holdout(load_idx_dir(VENDORED_MNIST, "train"), 5000, 42)
+    test = load_idx_dir(VENDORED_MNIST, "test")
+    model = arch.build()
+    steps = epochs * int(np.ceil(len(train) / arch.batch_size))
+    model.compile(arch.optimizer(steps), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    log = EpochLog(as_model_input(test.images), test.labels)
+    model.fit(
+        as_model_input(train.images),
+        train.labels,
+        batch_size=arch.batch_size,
+        epochs=epochs,
+        validation_data=(as_model_input(validation.images), validation.labels),
+        callbacks=[log],
+        verbose=0,
+    )
+    print(f"\n### `{name}` ({model.count_params():,} parameters, batch {arch.batch_size})\n")
+    print("| epoch | seconds | validation accuracy | test accuracy |\n|---|---|---|---|")
+    for epoch, seconds, val_acc, test_acc, _ in log.rows:
+        print(f"| {epoch} | {seconds:.1f} | {val_acc:.4f} | {test_acc:.4f} |")
+    reached = next((row for row in log.rows if row[3] >= 0.99), None)
+    when = f"epoch {reached[0]}, {reached[4]:.0f} s" if reached else "not reached"
+    print(f"\nTime to 99% test accuracy: {when}.")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--architectures", nargs="+", default=sorted(ARCHITECTURES))
+    parser.add_argument("--epochs", type=int, help="default: each architecture's recipe")
+    args = parser.parse_args()
+    for name in args.architectures:
+        run(name, args.epochs)
+
+
+if __name__ == "__main__":
+    main()
