@@ -101,6 +101,7 @@ class MicroBatcher:
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="inference")
     )
     task: asyncio.Task | None = None
+    carry: Job | None = None
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self.run(), name="micro-batcher")
@@ -130,19 +131,21 @@ class MicroBatcher:
         return await job.future
 
     async def collect(self) -> list[Job]:
-        jobs = [await self.queue.get()]
+        loop = asyncio.get_running_loop()
+        jobs = [self.carry or await self.queue.get()]
+        self.carry = None
         size = len(jobs[0].images)
-        deadline = asyncio.get_running_loop().time() + self.max_wait_s
+        deadline = loop.time() + self.max_wait_s
         while size < self.max_batch:
             if self.queue.empty():
-                remaining = deadline - asyncio.get_running_loop().time()
-                if self.announced == 0 or remaining <= 0:
+                if self.announced == 0 or loop.time() >= deadline:
                     break
-                await asyncio.sleep(min(remaining, 0.0002))
+                await asyncio.sleep(0.0002)  # a request still being read will join shortly
                 continue
-            if size + len(self.queue._queue[0].images) > self.max_batch:  # type: ignore[attr-defined]
-                break
             job = self.queue.get_nowait()
+            if size + len(job.images) > self.max_batch:
+                self.carry = job  # a request's images stay together: it opens the next batch
+                break
             jobs.append(job)
             size += len(job.images)
         return jobs

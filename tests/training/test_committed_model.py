@@ -1,0 +1,62 @@
+"""The model the service ships: its accuracy, and metrics.json against a fresh evaluation."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.conftest import MODEL_DIR
+from training.contract import INPUT_SHAPE
+from training.data import MNIST_SHA256
+from training.evaluate import as_model_input, evaluate
+
+
+@pytest.fixture(scope="module")
+def shipped() -> keras.Model:
+    return keras.saving.load_model(MODEL_DIR / "model.keras", compile=False)
+
+
+@pytest.fixture(scope="module")
+def stored_metrics() -> dict:
+    return json.loads((MODEL_DIR / "metrics.json").read_text())
+
+
+def test_accuracy_on_the_official_test_set(shipped, mnist_test, stored_metrics) -> None:
+    fresh = evaluate(shipped, mnist_test)
+    assert fresh["accuracy"] >= 0.995
+    assert fresh["size"] == 10_000
+    assert (
+        fresh["accuracy"] == stored_metrics["test"]["accuracy"] == stored_metrics["test_accuracy"]
+    )
+    assert fresh["confusion_matrix"] == stored_metrics["test"]["confusion_matrix"]
+    assert fresh["per_class"] == stored_metrics["test"]["per_class"]
+    assert fresh["loss"] == pytest.approx(stored_metrics["test"]["loss"], abs=1e-4)
+
+
+def test_metrics_describe_the_run(shipped, stored_metrics) -> None:
+    assert stored_metrics["model"]["architecture"] == "default"
+    assert stored_metrics["model"]["parameters"] == shipped.count_params()
+    assert stored_metrics["model"]["input"]["shape"] == list(INPUT_SHAPE)
+    training = stored_metrics["training"]
+    assert training["train_size"] + training["validation_size"] == 60_000
+    assert training["test_size"] == 10_000 and training["wall_time_s"] > 0
+    assert stored_metrics["data"]["mnist_file_sha256"] == {
+        stem: digest for stem, digest in MNIST_SHA256.items()
+    }
+    for name in ("learning_curves.png", "confusion_matrix.png"):
+        assert (MODEL_DIR / name).stat().st_size > 10_000
+
+
+def test_saved_model_serves_the_same_answers(shipped, mnist_test) -> None:
+    """What TensorFlow Serving would load: TF's own loader, the `serving_default` signature."""
+    serving = tf.saved_model.load(str(MODEL_DIR / "saved_model" / "1")).signatures[
+        "serving_default"
+    ]
+    pixels = as_model_input(mnist_test.images[:500])
+    served = serving(pixels=tf.constant(pixels))["probabilities"].numpy()
+    np.testing.assert_allclose(served, shipped.predict(pixels, verbose=0), atol=1e-5)
+    assert (served.argmax(axis=1) == mnist_test.labels[:500]).mean() >= 0.99
