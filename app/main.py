@@ -11,6 +11,7 @@ import numpy as np
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -85,7 +86,7 @@ class StartupErrorMiddleware:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(
+    app = FastAPIOffline(  # FastAPI whose /docs and /redoc serve their assets locally, no CDN
         title="Digit recognition",
         version="1.0.0",
         summary="Recognise handwritten digits in uploaded images with a CNN trained on MNIST.",

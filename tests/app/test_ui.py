@@ -37,3 +37,11 @@ def test_form_post_of_a_bad_file_shows_the_message(client) -> None:
     response = client.post("/", files={"file": ("notes.txt", b"just text", "text/plain")})
     assert response.status_code == 415
     assert "not an image this service can read" in element_text(response.text, "error")
+
+
+def test_api_docs_work_offline(client) -> None:
+    for page in ("/docs", "/redoc"):
+        html = client.get(page).text
+        assert "cdn." not in html and "https://" not in html, page
+        for asset in re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html):
+            assert client.get(asset).status_code == 200, asset
