@@ -47,7 +47,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--limit", type=int, help="use only the first N training images (quick runs)"
     )
     parser.add_argument("--seed", type=int, default=42, help="same seed, same model")
-    parser.add_argument("--patience", type=int, default=8, help="early-stopping patience, epochs")
+    parser.add_argument(
+        "--patience", type=int, help="early-stopping patience in epochs (default: the recipe's)"
+    )
     parser.add_argument("--output-dir", type=Path, default=Path("model"))
     return parser.parse_args(argv)
 

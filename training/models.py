@@ -22,6 +22,7 @@ class Architecture:
     optimizer: Callable[[int], keras.optimizers.Optimizer]  # steps of the whole run -> optimizer
     epochs: int
     batch_size: int
+    patience: int  # early stopping: epochs without a better validation loss
     description: str
 
 
@@ -107,6 +108,7 @@ ARCHITECTURES = {
         default_optimizer,
         epochs=30,
         batch_size=128,
+        patience=30,  # the cosine schedule must run its course; selection keeps the best epoch
         description="VGG-style CNN, batch norm, dropout, augmentation, cosine LR",
     ),
     "seed": Architecture(
@@ -115,6 +117,7 @@ ARCHITECTURES = {
         seed_optimizer,
         epochs=10,
         batch_size=100,
+        patience=5,
         description="the 2016 tutorial's tanh CNN (4-8-16 filters, Dense 128)",
     ),
 }

@@ -29,7 +29,7 @@ class TrainConfig:
     batch_size: int | None = None
     validation_size: int = 5000
     seed: int = 42
-    patience: int = 8
+    patience: int | None = None  # None: the architecture's own recipe
     output_dir: Path = Path("model")
     verbose: int | str = "auto"
 
@@ -72,7 +72,10 @@ def train(config: TrainConfig, data: Digits, test: Digits, data_info: dict) -> d
         metrics=["accuracy"],
     )
     stop = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=config.patience, restore_best_weights=True, verbose=1
+        monitor="val_loss",
+        patience=config.patience or arch.patience,
+        restore_best_weights=True,
+        verbose=1,
     )
     started = time.perf_counter()
     history = model.fit(

@@ -51,7 +51,9 @@ def test_prometheus_exposition_parses(client, sample_digits, accept, parse) -> N
     assert str(digit) in predicted
     rejected = families["digits_rejected_inputs"].samples
     assert any(s.labels == {"reason": "empty_upload"} for s in rejected)
-    info = families["digits_model"].samples[0].labels
+    # an Info metric: family "digits_model_info" in the text format, "digits_model" in OpenMetrics
+    info_family = families.get("digits_model_info") or families["digits_model"]
+    info = info_family.samples[0].labels
     assert info["name"] == stored["model"]["name"] and info["architecture"] == "default"
 
 

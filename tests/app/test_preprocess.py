@@ -45,7 +45,9 @@ def as_mode(image: np.ndarray, mode: str) -> Image.Image:
     """The digit as dark ink on white paper, stored in the given Pillow mode."""
     paper = Image.fromarray(255 - image, mode="L").resize((84, 84), Image.Resampling.BICUBIC)
     if mode == "I;16":
-        return Image.fromarray(np.asarray(paper).astype(np.uint16) * 257, mode="I;16")
+        sixteen_bit = Image.fromarray(np.asarray(paper).astype(np.uint16) * 257)
+        assert sixteen_bit.mode == "I;16"
+        return sixteen_bit
     if mode == "RGBA":
         return paper.convert("RGBA")
     if mode == "LA":
