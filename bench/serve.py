@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import MODEL_DIR, REPO, free_port
+from tests.conftest import running_service
 from tests.styles import mnist_png
 from training.data import VENDORED_MNIST, load_idx_dir
 
@@ -96,58 +96,16 @@ def run_wrk(url: str, script: Path, concurrency: int, duration: int) -> Load:
     )
 
 
-class Server:
-    """The service in a subprocess, as `uvicorn app.main:app` from the repository root."""
+def rss_mb(process: subprocess.Popen) -> float:
+    status = Path(f"/proc/{process.pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
 
-    def __init__(self, **env: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        environment = {
-            **os.environ,
-            "DIGITS_MODEL_DIR": str(MODEL_DIR),
-            "TF_CPP_MIN_LOG_LEVEL": "3",
-            "DIGITS_LOG_LEVEL": "warning",
-            **env,
-        }
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:app",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            cwd=REPO,
-            env=environment,
-        )
-        self.startup_s = self.wait_ready()
 
-    def wait_ready(self) -> float:
-        while True:
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return time.perf_counter() - self.started
-            except httpx.TransportError:
-                time.sleep(0.05)
-
-    def rss_mb(self) -> float:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
-
-    def batch_sizes(self) -> str:
-        text = httpx.get(f"{self.url}/metrics?format=prometheus").text
-        count = float(re.search(r"digits_inference_batch_size_count (\S+)", text).group(1))
-        total = float(re.search(r"digits_inference_batch_size_sum (\S+)", text).group(1))
-        return f"{total / count:.1f} images per model call over {count:.0f} calls" if count else "-"
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
+def batch_sizes(url: str) -> str:
+    text = httpx.get(f"{url}/metrics?format=prometheus").text
+    count = float(re.search(r"digits_inference_batch_size_count (\S+)", text).group(1))
+    total = float(re.search(r"digits_inference_batch_size_sum (\S+)", text).group(1))
+    return f"{total / count:.1f} images per model call over {count:.0f} calls" if count else "-"
 
 
 def import_tensorflow_s() -> float:
@@ -193,13 +151,18 @@ def main() -> int:
     report: list[str] = []
 
     tf_import = import_tensorflow_s()
-    server = Server()
-    startup, rss_start = server.startup_s, server.rss_mb()
-    rows, noop = [], {}
-    for c in CONCURRENCY:
-        noop[c] = run_wrk(f"{server.url}/noop", script, c, args.duration)
-        rows += [noop[c], run_wrk(f"{server.url}/predict", script, c, args.duration)]
-    batching = server.batch_sizes()
+    with running_service("bench_server.log") as server:
+        startup, rss_start = server.startup_s, rss_mb(server.process)
+        rows, noop = [], {}
+        for c in CONCURRENCY:
+            noop[c] = run_wrk(f"{server.url}/noop", script, c, args.duration)
+            rows += [noop[c], run_wrk(f"{server.url}/predict", script, c, args.duration)]
+        batching = batch_sizes(server.url)
+        # memory: RSS after startup, and after N more requests
+        rate = max(r.rps for r in rows if r.endpoint == "predict")
+        seconds = max(1, round(args.memory_requests / rate))
+        run_wrk(f"{server.url}/predict", script, 32, seconds)
+        rss_after, served = rss_mb(server.process), int(rate * seconds)
     report += [
         "## Serving: /predict against /noop (micro-batching on)",
         "",
@@ -209,17 +172,8 @@ def main() -> int:
         "",
     ]
 
-    # memory: RSS after startup and after N more requests
-    rate = max(r.rps for r in rows if r.endpoint == "predict")
-    seconds = max(1, round(args.memory_requests / rate))
-    run_wrk(f"{server.url}/predict", script, 32, seconds)
-    rss_after = server.rss_mb()
-    served = int(rate * seconds)
-    server.stop()
-
-    unbatched = Server(DIGITS_BATCHING="false")
-    off = [run_wrk(f"{unbatched.url}/predict", script, c, args.duration) for c in (8, 32, 64)]
-    unbatched.stop()
+    with running_service("bench_server_unbatched.log", DIGITS_BATCHING="false") as unbatched:
+        off = [run_wrk(f"{unbatched.url}/predict", script, c, args.duration) for c in (8, 32, 64)]
     on = {r.concurrency: r for r in rows if r.endpoint == "predict"}
     report += [
         "## Micro-batching on vs off (/predict)",
@@ -239,8 +193,8 @@ def main() -> int:
         "",
         f"- RSS after startup: {rss_start:.0f} MB; after about {served:,} more requests: "
         f"{rss_after:.0f} MB (growth {100 * (rss_after / rss_start - 1):+.1f}%)",
-        f"- process start to ready: {startup:.2f} s; `import tensorflow` alone: {tf_import:.2f} s "
-        f"(ratio {startup / tf_import:.2f}x)",
+        f"- process start to ready: {startup:.2f} s; `import tensorflow` alone: "
+        f"{tf_import:.2f} s (ratio {startup / tf_import:.2f}x)",
         "",
     ]
     text = "\n".join(report)
