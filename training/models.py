@@ -74,11 +74,10 @@ def build_default() -> keras.Model:
             *conv_block(64),
             layers.MaxPooling2D(2),
             layers.Flatten(),
-            layers.Dropout(0.25),
-            layers.Dense(128, use_bias=False),
+            layers.Dense(256, use_bias=False),
             layers.BatchNormalization(),
             layers.ReLU(),
-            layers.Dropout(0.4),
+            layers.Dropout(0.3),
             layers.Dense(NUM_CLASSES, activation="softmax"),
         ],
         name="default",
@@ -95,7 +94,7 @@ def default_optimizer(total_steps: int) -> keras.optimizers.Optimizer:
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=0.0,
         decay_steps=max(1, total_steps - warmup),
-        warmup_target=2e-3,
+        warmup_target=1e-3,
         warmup_steps=warmup,
     )
     return keras.optimizers.Adam(learning_rate=schedule)
@@ -106,9 +105,9 @@ ARCHITECTURES = {
         "default",
         build_default,
         default_optimizer,
-        epochs=30,
+        epochs=24,
         batch_size=128,
-        patience=30,  # the cosine schedule must run its course; selection keeps the best epoch
+        patience=24,  # the cosine schedule must run its course; selection keeps the best epoch
         description="VGG-style CNN, batch norm, dropout, augmentation, cosine LR",
     ),
     "seed": Architecture(
