@@ -9,13 +9,16 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from app.preprocess import ImageRejected
 
 log = logging.getLogger("app.errors")
+
+CLIENT_CLOSED_REQUEST = 499
 
 HTTP_CODES = {
     400: "bad_request",
@@ -79,6 +82,12 @@ def install_error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ()))
         return error_response(422, "invalid_request", f"{where}: {first.get('msg', 'invalid')}")
+
+    @app.exception_handler(ClientDisconnect)
+    async def disconnected(request: Request, exc: ClientDisconnect) -> Response:
+        """The client went away mid-upload: nobody reads this answer; 499 as nginx logs it."""
+        log.debug("client disconnected during %s %s", request.method, request.url.path)
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -92,3 +92,43 @@ def test_sigterm_lets_requests_in_flight_finish(sample_digits) -> None:
     # uvicorn drains, shuts down cleanly, then re-raises the signal it caught: -SIGTERM
     assert exit_code in (0, -signal.SIGTERM)
     assert refused_after, "the server should be gone after a graceful shutdown"
+
+
+def test_client_disconnecting_mid_upload_is_not_a_server_error(client) -> None:
+    """wrk and impatient clients hang up mid-body: that is a 499 in the metrics, not a 500."""
+    import asyncio
+
+    app = client.app
+    messages = iter(
+        [
+            {"type": "http.request", "body": b"\x89PNG\r\n", "more_body": True},
+            {"type": "http.disconnect"},
+        ]
+    )
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return next(messages)
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/predict",
+        "raw_path": b"/predict",
+        "query_string": b"",
+        "headers": [(b"content-type", b"image/png")],
+        "http_version": "1.1",
+        "scheme": "http",
+        "server": ("test", 80),
+        "client": ("test", 1),
+        "root_path": "",
+    }
+    asyncio.run(app(scope, receive, send))
+    assert sent[0]["status"] == 499
+    registry = app.state.metrics.registry
+    assert not registry.get_sample_value(
+        "digits_http_requests_total", {"method": "POST", "endpoint": "/predict", "status": "500"}
+    )
