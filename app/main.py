@@ -30,7 +30,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Load the model once, warm it up at every batch shape we will see, then report ready."""
+    """Load the model once, trace and warm it up, then report ready."""
     settings: Settings = app.state.settings
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
@@ -44,13 +44,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     metrics.describe_model(loaded.metrics, loaded.parameters)
     batcher = MicroBatcher(
         loaded.predict,
-        max_batch=max(settings.batch_max_size, settings.max_batch_files)
-        if settings.batching
-        else 1,
+        max_batch=settings.batch_max_size if settings.batching else 1,
         max_wait_s=settings.batch_max_wait_ms / 1000 if settings.batching else 0.0,
         on_batch=metrics.observe_batch,
     )
-    for size in (1, batcher.max_batch):  # trace and warm the graph before the first request
+    for size in (1, batcher.max_batch):  # the first calls are slow: make them before traffic
         await run_in_threadpool(loaded.predict, np.zeros((size, *INPUT_SHAPE), np.float32))
     batcher.start()
     service = Service(settings, loaded, batcher, metrics, ready=True)
