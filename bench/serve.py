@@ -23,12 +23,11 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import running_service
+from tests.conftest import MULTIPART_BOUNDARY, multipart_body, running_service
 from tests.styles import mnist_png
 from training.data import VENDORED_MNIST, load_idx_dir
 
 CONCURRENCY = (1, 8, 32, 64)
-BOUNDARY = "----digits-bench"
 
 
 @dataclass
@@ -42,19 +41,11 @@ class Load:
     errors: int
 
 
-def multipart_body(png: bytes) -> bytes:
-    head = (
-        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="digit.png"\r\n'
-        "Content-Type: image/png\r\n\r\n"
-    ).encode()
-    return head + png + f"\r\n--{BOUNDARY}--\r\n".encode()
-
-
 def wrk_script(body_path: Path) -> Path:
     script = body_path.with_suffix(".lua")
     script.write_text(
         f'wrk.method = "POST"\n'
-        f'wrk.headers["Content-Type"] = "multipart/form-data; boundary={BOUNDARY}"\n'
+        f'wrk.headers["Content-Type"] = "multipart/form-data; boundary={MULTIPART_BOUNDARY}"\n'
         f'local f = io.open("{body_path}", "rb")\nwrk.body = f:read("*all")\nf:close()\n'
     )
     return script

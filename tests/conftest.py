@@ -44,6 +44,18 @@ def png_bytes(pixels: np.ndarray, mode: str = "L") -> bytes:
     return buffer.getvalue()
 
 
+MULTIPART_BOUNDARY = "digits-boundary"
+
+
+def multipart_body(png: bytes, filename: str = "digit.png") -> bytes:
+    """A one-file multipart body (field `file`), for clients that send raw bytes themselves."""
+    head = (
+        f'--{MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
+        f'filename="{filename}"\r\nContent-Type: image/png\r\n\r\n'
+    )
+    return head.encode() + png + f"\r\n--{MULTIPART_BOUNDARY}--\r\n".encode()
+
+
 @pytest.fixture(scope="session")
 def mnist_test() -> Digits:
     return load_idx_dir(VENDORED_MNIST, "test")

@@ -9,20 +9,7 @@ import time
 
 import httpx
 
-from tests.conftest import png_bytes, running_service
-
-BOUNDARY = "slowboundary"
-
-
-def multipart(png: bytes) -> bytes:
-    return (
-        (
-            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="d.png"\r\n'
-            f"Content-Type: image/png\r\n\r\n"
-        ).encode()
-        + png
-        + f"\r\n--{BOUNDARY}--\r\n".encode()
-    )
+from tests.conftest import MULTIPART_BOUNDARY, multipart_body, png_bytes, running_service
 
 
 def slow_upload(url: str, body: bytes, seconds: float, result: dict) -> None:
@@ -31,7 +18,8 @@ def slow_upload(url: str, body: bytes, seconds: float, result: dict) -> None:
     with socket.create_connection((host, int(port)), timeout=60) as sock:
         head = (
             f"POST /predict HTTP/1.1\r\nHost: {host}\r\nContent-Length: {len(body)}\r\n"
-            f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nConnection: close\r\n\r\n"
+            f"Content-Type: multipart/form-data; boundary={MULTIPART_BOUNDARY}\r\n"
+            "Connection: close\r\n\r\n"
         )
         sock.sendall(head.encode())
         chunk = max(1, len(body) // 40)
@@ -50,7 +38,7 @@ def test_slow_client_does_not_block_others(sample_digits) -> None:
     with running_service("faults_slow.log") as service:
         result: dict = {}
         slow = threading.Thread(
-            target=slow_upload, args=(service.url, multipart(png_bytes(image)), 4.0, result)
+            target=slow_upload, args=(service.url, multipart_body(png_bytes(image)), 4.0, result)
         )
         slow.start()
         time.sleep(0.5)  # the slow upload is now in progress
@@ -71,7 +59,7 @@ def test_sigterm_lets_requests_in_flight_finish(sample_digits) -> None:
         results = [{} for _ in range(4)]
         uploads = [
             threading.Thread(
-                target=slow_upload, args=(service.url, multipart(png_bytes(image)), 2.0, r)
+                target=slow_upload, args=(service.url, multipart_body(png_bytes(image)), 2.0, r)
             )
             for r in results
         ]
