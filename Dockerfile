@@ -1,4 +1,5 @@
-# Production image: CPU-only TensorFlow, the committed model baked in, non-root, health-checked.
+# Production image: the service on LiteRT (no TensorFlow), the committed model baked in, non-root,
+# health-checked.
 # Build: docker build -t digit-service .    Run: docker run -p 8000:8000 digit-service
 # (No "# syntax=" line: the classic builder must be able to build it too.)
 
@@ -6,21 +7,17 @@ ARG PYTHON_IMAGE=python:3.11-slim
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-RUN apt-get update && apt-get install -y --no-install-recommends binutils \
- && rm -rf /var/lib/apt/lists/* && python3 -m venv /opt/venv
+RUN python3 -m venv /opt/venv
 # Dependencies first, pinned by the lock file: this layer is reused until the lock changes.
 COPY requirements/docker.lock /tmp/docker.lock
 RUN /opt/venv/bin/pip install -r /tmp/docker.lock
 COPY pyproject.toml README.md /src/
 COPY app /src/app
 COPY training /src/training
+# pip itself is only needed to build; the import check fails the build early if serving breaks
 RUN /opt/venv/bin/pip install --no-deps /src \
- # what only building needs: TensorFlow's C++ headers (287 MB), libclang (TF's build-time
- # dependency, never imported at run time), pip itself; and TensorFlow's debug symbols (~250 MB)
- && cd /opt/venv/lib/python3.11/site-packages \
- && rm -rf tensorflow/include clang libclang-* pip pip-* \
- && find tensorflow -name "*.so*" -size +1M -exec strip --strip-unneeded {} + \
- && TF_CPP_MIN_LOG_LEVEL=3 /opt/venv/bin/python -c "import tensorflow, app.main"
+ && /opt/venv/bin/python -c "import app.main" \
+ && rm -rf /opt/venv/lib/python3.11/site-packages/pip /opt/venv/lib/python3.11/site-packages/pip-*
 
 FROM ${PYTHON_IMAGE}
 RUN useradd --system --uid 10001 --no-create-home --home-dir /srv app
@@ -29,7 +26,6 @@ COPY model /srv/model
 WORKDIR /srv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    TF_CPP_MIN_LOG_LEVEL=2 \
     DIGITS_MODEL_DIR=/srv/model \
     PORT=8000 \
     WORKERS=1 \

@@ -1,8 +1,10 @@
-"""The model at serving time: loaded once, run as a compiled graph, fed by a micro-batcher.
+"""The model at serving time: loaded once, run by LiteRT, fed by a micro-batcher.
 
-`model.predict` costs tens of milliseconds per call in Python overhead; a traced `tf.function`
-of the same model costs about a millisecond. Concurrent requests are coalesced into one call,
-so throughput grows with load while a lone request never waits for company that is not coming.
+The service runs model.tflite, the trained model.keras compiled by training for LiteRT: this
+small CNN then costs ~0.3 ms per image instead of the ~2 ms a TensorFlow call spends in runtime
+overhead, and serving needs neither TensorFlow nor Keras. Concurrent requests are coalesced into
+one call, so throughput grows with load while a lone request never waits for company that is not
+coming.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.contract import INPUT_SHAPE, METRICS_FILENAME, MODEL_FILENAME, NUM_CLASSES
+from training.contract import INPUT_SHAPE, METRICS_FILENAME, NUM_CLASSES, SERVING_FILENAME
 
 log = logging.getLogger("app.inference")
 
@@ -27,12 +29,63 @@ class ModelLoadError(RuntimeError):
     """The model cannot be served; the message is one line an operator can act on."""
 
 
+def interpreter_class() -> type:
+    """LiteRT's own package where it has wheels (Linux, macOS); TensorFlow's copy elsewhere."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        from tensorflow.lite import Interpreter
+    return Interpreter
+
+
+@dataclass
+class LiteRTModel:
+    """One LiteRT interpreter; not thread-safe, so the batcher makes every call from one thread."""
+
+    interpreter: object
+    input_index: int
+    output_index: int
+    batch: int = 0  # the batch size the interpreter's tensors are allocated for
+
+    @classmethod
+    def open(cls, path: Path, threads: int = 1) -> LiteRTModel:
+        """Load and check the compiled model, or raise ModelLoadError saying what is wrong."""
+        if not path.is_file():
+            raise ModelLoadError(
+                f"model file not found: {path} (set DIGITS_MODEL_DIR, or compile model.keras "
+                "with `python -m training.litert MODEL_DIR`)"
+            )
+        try:
+            interpreter = interpreter_class()(model_path=str(path), num_threads=threads)
+        except (ValueError, RuntimeError) as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelLoadError(f"cannot load model {path}: {reason}") from None
+        [given], [output] = interpreter.get_input_details(), interpreter.get_output_details()
+        takes, gives = tuple(given["shape_signature"]), tuple(output["shape_signature"])
+        if takes[1:] != INPUT_SHAPE or gives[1:] != (NUM_CLASSES,) or given["dtype"] != np.float32:
+            raise ModelLoadError(
+                f"{path} takes {takes} {given['dtype'].__name__} -> {gives}; the service needs "
+                f"(-1, {', '.join(map(str, INPUT_SHAPE))}) float32 -> (-1, {NUM_CLASSES})"
+            )
+        return cls(interpreter, given["index"], output["index"])
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        """(N, 28, 28, 1) float32 raw pixels -> (N, 10) probabilities."""
+        if len(batch) != self.batch:
+            self.interpreter.resize_tensor_input(self.input_index, batch.shape, strict=True)
+            self.interpreter.allocate_tensors()
+            self.batch = len(batch)
+        self.interpreter.set_tensor(self.input_index, np.ascontiguousarray(batch, np.float32))
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self.output_index)
+
+
 @dataclass
 class LoadedModel:
     predict: Callable[[np.ndarray], np.ndarray]  # (N, 28, 28, 1) float32 -> (N, 10) probabilities
     metrics: dict
     path: Path
-    parameters: int
+    parameters: int | None  # as training counted them (metrics.json)
 
 
 def read_metrics(model_dir: Path) -> dict:
@@ -46,34 +99,16 @@ def read_metrics(model_dir: Path) -> dict:
         raise ModelLoadError(f"{path} is not valid JSON: {exc}") from None
 
 
-def load_model(model_dir: Path) -> LoadedModel:
-    """Load and check the model, or raise ModelLoadError saying exactly what is wrong."""
-    path = model_dir / MODEL_FILENAME
-    if not path.is_file():
-        raise ModelLoadError(f"model file not found: {path} (set DIGITS_MODEL_DIR)")
-    import keras
-    import tensorflow as tf
-
-    try:
-        model = keras.saving.load_model(path, compile=False)
-    except Exception as exc:  # Keras raises many kinds for a bad file; all mean the same here
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelLoadError(f"cannot load model {path}: {reason}") from None
-    if tuple(model.input_shape[1:]) != INPUT_SHAPE or model.output_shape[-1] != NUM_CLASSES:
-        raise ModelLoadError(
-            f"{path} takes {model.input_shape} -> {model.output_shape}; "
-            f"the service needs (None, {', '.join(map(str, INPUT_SHAPE))}) -> (None, {NUM_CLASSES})"
-        )
-    compiled = tf.function(
-        lambda images: model(images, training=False),
-        input_signature=[tf.TensorSpec((None, *INPUT_SHAPE), tf.float32)],
-        reduce_retracing=True,
-    )
+def load_model(model_dir: Path, threads: int = 1) -> LoadedModel:
+    """Load the served model and its measurements, or raise ModelLoadError."""
+    path = model_dir / SERVING_FILENAME
+    runtime = LiteRTModel.open(path, threads)
+    metrics = read_metrics(model_dir)
     return LoadedModel(
-        predict=lambda batch: compiled(batch).numpy(),
-        metrics=read_metrics(model_dir),
+        predict=runtime.predict,
+        metrics=metrics,
         path=path,
-        parameters=model.count_params(),
+        parameters=metrics.get("model", {}).get("parameters"),
     )
 
 
@@ -157,7 +192,10 @@ class MicroBatcher:
             batch = np.concatenate([job.images for job in jobs])[..., np.newaxis]
             started = loop.time()
             try:
-                probabilities = await loop.run_in_executor(self.executor, self.predict, batch)
+                if len(batch) == 1 and self.announced == 0 and self.queue.empty():
+                    probabilities = self.predict(batch)  # alone: a thread hop would cost more
+                else:  # LiteRT releases the GIL: the loop reads the next requests meanwhile
+                    probabilities = await loop.run_in_executor(self.executor, self.predict, batch)
             except Exception as exc:
                 log.exception("inference failed for a batch of %d", len(batch))
                 for job in jobs:

@@ -30,13 +30,13 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Load the model once, trace and warm it up, then report ready."""
+    """Load the model once and warm it up, then report ready."""
     settings: Settings = app.state.settings
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
     try:
-        loaded = await run_in_threadpool(load_model, settings.model_dir)
+        loaded = await run_in_threadpool(load_model, settings.model_dir, settings.inference_threads)
     except ModelLoadError as exc:
         app.state.startup_error = str(exc)
         raise

@@ -27,6 +27,7 @@ INK_THRESHOLD = 0.25  # fraction of the peak ink level that counts as the digit 
 MIN_SIDE = 8  # pixels: anything narrower cannot show a digit
 MIN_CONTRAST = 24  # ink levels (0-255) below which an image is taken as blank
 HIGH_BIT_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error)
 
 
 @dataclass
@@ -42,7 +43,7 @@ class ImageRejected(Exception):
 
 
 def open_image(data: bytes, max_pixels: int) -> Image.Image:
-    """Decode the first frame, refusing bombs by their header before any pixel is decoded."""
+    """Read the header only (cheap), refusing bombs before any pixel is decoded."""
     if not data:
         raise ImageRejected(400, "empty_upload", "The upload is empty.")
     try:
@@ -63,11 +64,7 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
                     "image_too_large",
                     f"The image is {width}x{height} pixels; the limit is {max_pixels:,} pixels.",
                 )
-            if image.format == "JPEG":  # decode at reduced scale: much faster for photos
-                image.draft("RGB" if image.mode != "L" else "L", (WORKING_SIZE, WORKING_SIZE))
-            image.seek(0)
-            image.load()
-            return ImageOps.exif_transpose(image)
+            return image
     except ImageRejected:
         raise
     except UnidentifiedImageError:
@@ -81,10 +78,30 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
         raise ImageRejected(
             413, "image_too_large", "The image's dimensions are too large."
         ) from None
-    except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error) as exc:
-        raise ImageRejected(
-            422, "corrupt_image", f"The image could not be decoded (truncated or corrupt): {exc}"
-        ) from None
+    except DECODE_ERRORS as exc:
+        raise corrupt(exc) from None
+
+
+def decode(image: Image.Image) -> Image.Image:
+    """Decode the first frame's pixels, upright; the costly step, sized by `pixel_count`."""
+    try:
+        if image.format == "JPEG":  # decode at reduced scale: much faster for photos
+            image.draft("RGB" if image.mode != "L" else "L", (WORKING_SIZE, WORKING_SIZE))
+        image.seek(0)
+        image.load()
+        return ImageOps.exif_transpose(image)
+    except DECODE_ERRORS as exc:
+        raise corrupt(exc) from None
+
+
+def corrupt(exc: Exception) -> ImageRejected:
+    return ImageRejected(
+        422, "corrupt_image", f"The image could not be decoded (truncated or corrupt): {exc}"
+    )
+
+
+def pixel_count(image: Image.Image) -> int:
+    return image.width * image.height
 
 
 def reduce(image: Image.Image) -> Image.Image:
@@ -186,8 +203,12 @@ def fit_digit(ink: np.ndarray) -> np.ndarray:
 
 def preprocess(data: bytes, max_pixels: int) -> np.ndarray:
     """Encoded image bytes -> float32 (28, 28) raw pixels, 0-255, light digit on dark."""
-    image = reduce(open_image(data, max_pixels))
-    pixels = to_pixels(image)
+    return to_model_input(open_image(data, max_pixels))
+
+
+def to_model_input(image: Image.Image) -> np.ndarray:
+    """An opened (header-checked) image -> float32 (28, 28) raw pixels, light digit on dark."""
+    pixels = to_pixels(reduce(decode(image)))
     ink = ink_map(pixels)
     if ink.max() >= MIN_CONTRAST and is_mnist_like(ink, pixels):
         return ink.astype(np.float32)

@@ -73,7 +73,7 @@ class ModelInfo(BaseModel):
     name: str
     architecture: str
     description: str | None = None
-    parameters: int
+    parameters: int | None = None
     input: dict
     trained_at: str | None = None
     test_accuracy: float | None = None

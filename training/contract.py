@@ -14,7 +14,8 @@ NUM_CLASSES = len(LABELS)
 # MNIST's own construction: the digit fits a 20x20 box inside the 28x28 frame, centred by mass.
 DIGIT_BOX = 20
 
-MODEL_FILENAME = "model.keras"
+MODEL_FILENAME = "model.keras"  # the trained model, what training writes and tests evaluate
+SERVING_FILENAME = "model.tflite"  # the same model compiled for LiteRT, what the service runs
 METRICS_FILENAME = "metrics.json"
 
 

@@ -17,6 +17,7 @@ import tensorflow as tf
 from training import contract
 from training.data import Digits, split_holdout
 from training.evaluate import as_model_input, evaluate
+from training.litert import agreement, export_litert
 from training.models import ARCHITECTURES
 from training.plots import plot_confusion_matrix, plot_learning_curves
 from training.savedmodel import export_saved_model
@@ -125,13 +126,18 @@ def train(config: TrainConfig, data: Digits, test: Digits, data_info: dict) -> d
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     metrics["test_accuracy"] = metrics["test"]["accuracy"]
-    write_artifacts(model, metrics, config.output_dir)
+    write_artifacts(model, metrics, config.output_dir, as_model_input(test.images))
     return metrics
 
 
-def write_artifacts(model: keras.Model, metrics: dict, output_dir: Path) -> None:
+def write_artifacts(
+    model: keras.Model, metrics: dict, output_dir: Path, check_images: np.ndarray
+) -> None:
+    """The model, its LiteRT compilation (checked against it on `check_images`), the
+    SavedModel, metrics.json and the plots."""
     output_dir.mkdir(parents=True, exist_ok=True)
     model.save(output_dir / contract.MODEL_FILENAME)
+    metrics["serving"] = agreement(model, export_litert(model, output_dir), check_images)
     export_saved_model(model, output_dir)
     (output_dir / contract.METRICS_FILENAME).write_text(json.dumps(metrics, indent=2) + "\n")
     plot_learning_curves(metrics["training"]["history"], output_dir / "learning_curves.png")

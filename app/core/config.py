@@ -17,7 +17,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DIGITS_", env_file=".env", extra="ignore")
 
     model_dir: Path = Field(
-        REPO_ROOT / "model", description="folder with model.keras and metrics.json"
+        REPO_ROOT / "model", description="folder with model.tflite and metrics.json"
     )
     max_upload_bytes: int = Field(5 * MB, gt=0, description="largest image upload, bytes")
     max_batch_bytes: int = Field(20 * MB, gt=0, description="largest /predict/batch request, bytes")
@@ -33,6 +33,7 @@ class Settings(BaseSettings):
         1.0, ge=0, description="micro-batcher: longest wait for more requests to join a batch"
     )
     batching: bool = Field(True, description="coalesce concurrent requests into one model call")
+    inference_threads: int = Field(1, gt=0, description="CPU threads per model call (LiteRT)")
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import MODEL_DIR, REPO
+from training.contract import SERVING_FILENAME
 
 
 def start_server(model_dir: Path) -> subprocess.CompletedProcess:
@@ -19,30 +20,50 @@ def start_server(model_dir: Path) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
 
 
-def broken_models(tmp_path: Path) -> dict[str, Path]:
-    missing = tmp_path / "missing"
-    missing.mkdir()
-    truncated = tmp_path / "truncated"
-    shutil.copytree(MODEL_DIR, truncated)
-    data = (truncated / "model.keras").read_bytes()
-    (truncated / "model.keras").write_bytes(data[: len(data) // 2])
-    wrong_format = tmp_path / "wrong_format"
-    shutil.copytree(MODEL_DIR, wrong_format)
-    (wrong_format / "model.keras").write_text("this is not a Keras model")
-    bad_metrics = tmp_path / "bad_metrics"
-    shutil.copytree(MODEL_DIR, bad_metrics)
-    (bad_metrics / "metrics.json").write_text("{not json")
-    return {
-        "missing": missing,
-        "truncated": truncated,
-        "wrong_format": wrong_format,
-        "bad_metrics": bad_metrics,
-    }
+def copy_of_model(target: Path) -> Path:
+    shutil.copytree(MODEL_DIR, target)
+    return target
 
 
-@pytest.mark.parametrize("case", ["missing", "truncated", "wrong_format", "bad_metrics"])
+def truncated(target: Path) -> None:
+    data = (copy_of_model(target) / SERVING_FILENAME).read_bytes()
+    (target / SERVING_FILENAME).write_bytes(data[: len(data) // 2])
+
+
+def wrong_format(target: Path) -> None:
+    (copy_of_model(target) / SERVING_FILENAME).write_text("this is not a LiteRT model")
+
+
+def wrong_shape(target: Path) -> None:
+    """A valid LiteRT model that takes 32x32 images: loadable, but not the service's contract."""
+    import keras
+    import tensorflow as tf
+
+    model = keras.Sequential(
+        [keras.Input((32, 32, 1)), keras.layers.Flatten(), keras.layers.Dense(10)]
+    )
+    (copy_of_model(target) / SERVING_FILENAME).write_bytes(
+        tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    )
+
+
+def bad_metrics(target: Path) -> None:
+    (copy_of_model(target) / "metrics.json").write_text("{not json")
+
+
+BREAKS = {
+    "missing": Path.mkdir,
+    "truncated": truncated,
+    "wrong_format": wrong_format,
+    "wrong_shape": wrong_shape,
+    "bad_metrics": bad_metrics,
+}
+
+
+@pytest.mark.parametrize("case", BREAKS)
 def test_unservable_model_exits_with_one_clear_line(tmp_path: Path, case: str) -> None:
-    result = start_server(broken_models(tmp_path)[case])
+    BREAKS[case](tmp_path / case)
+    result = start_server(tmp_path / case)
     assert result.returncode != 0
     assert "Traceback" not in result.stderr, result.stderr
     errors = [line for line in result.stderr.splitlines() if "cannot start:" in line]

@@ -10,9 +10,10 @@ import pytest
 import tensorflow as tf
 
 from tests.conftest import MODEL_DIR
-from training.contract import INPUT_SHAPE
+from training.contract import INPUT_SHAPE, SERVING_FILENAME
 from training.data import MNIST_SHA256
 from training.evaluate import as_model_input, evaluate
+from training.litert import TOLERANCE, run_litert
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +63,16 @@ def test_saved_model_serves_the_same_answers(shipped, mnist_test) -> None:
     served = serving(pixels=tf.constant(pixels))["probabilities"].numpy()
     np.testing.assert_allclose(served, shipped.predict(pixels, verbose=0), atol=1e-5)
     assert (served.argmax(axis=1) == mnist_test.labels[:500]).mean() >= 0.99
+
+
+def test_served_litert_file_gives_the_same_answers(shipped, mnist_test, stored_metrics) -> None:
+    """model.tflite, what the service runs, is model.keras: same digit on every test image."""
+    pixels = as_model_input(mnist_test.images)
+    served = run_litert(MODEL_DIR / SERVING_FILENAME, pixels)
+    expected = shipped.predict(pixels, batch_size=1000, verbose=0)
+    np.testing.assert_array_equal(served.argmax(axis=1), expected.argmax(axis=1))
+    np.testing.assert_allclose(served, expected, atol=TOLERANCE)
+    accuracy = float((served.argmax(axis=1) == mnist_test.labels).mean())
+    assert accuracy == stored_metrics["test_accuracy"]
+    assert stored_metrics["serving"]["same_digit"] == 1.0
+    assert stored_metrics["serving"]["max_abs_difference"] <= TOLERANCE

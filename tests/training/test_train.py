@@ -32,7 +32,13 @@ def run(small_data: tuple[Digits, Digits], out: Path, architecture: str = "seed"
 def test_short_run_learns_and_writes_artifacts(small_data, tmp_path: Path) -> None:
     metrics = run(small_data, tmp_path)
     assert metrics["test_accuracy"] > 0.8, "3 epochs on 3,500 digits must beat chance (0.1) by far"
-    for name in ("model.keras", "metrics.json", "learning_curves.png", "confusion_matrix.png"):
+    for name in (
+        "model.keras",
+        "model.tflite",
+        "metrics.json",
+        "learning_curves.png",
+        "confusion_matrix.png",
+    ):
         assert (tmp_path / name).stat().st_size > 0, name
     stored = json.loads((tmp_path / "metrics.json").read_text())
     assert stored["test"]["accuracy"] == metrics["test_accuracy"]
@@ -40,6 +46,7 @@ def test_short_run_learns_and_writes_artifacts(small_data, tmp_path: Path) -> No
     assert np.sum(stored["test"]["confusion_matrix"]) == 1000
     assert set(stored["test"]["per_class"]) == {str(d) for d in range(10)}
     assert stored["model"]["parameters"] > 0 and stored["versions"]["keras"] == keras.__version__
+    assert stored["serving"]["same_digit"] == 1.0 and stored["serving"]["images"] == 1000
 
     _, test = small_data
     reloaded = keras.saving.load_model(tmp_path / "model.keras")
