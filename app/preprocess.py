@@ -146,7 +146,8 @@ def ink_map(pixels: np.ndarray) -> np.ndarray:
     come out as light ink on dark (MNIST's polarity), in any colour of pen or paper.
     """
     border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
-    background = np.median(border, axis=0)
+    uniform = (border == border[0]).all()  # the common case, and much cheaper than a median
+    background = border[0] if uniform else np.median(border, axis=0)
     return np.abs(pixels - background).max(axis=2)
 
 
@@ -166,8 +167,8 @@ def is_mnist_like(ink: np.ndarray, pixels: np.ndarray) -> bool:
 def centre_of_mass(weights: np.ndarray) -> tuple[float, float]:
     """Centre of mass in index coordinates; MNIST puts it at index (14, 14)."""
     total = weights.sum()
-    ys, xs = np.indices(weights.shape)
-    return float((weights * ys).sum() / total), float((weights * xs).sum() / total)
+    rows, cols = weights.sum(axis=1), weights.sum(axis=0)
+    return float(rows @ np.arange(len(rows)) / total), float(cols @ np.arange(len(cols)) / total)
 
 
 def normalise_contrast(ink: np.ndarray) -> np.ndarray:

@@ -1,8 +1,10 @@
-"""Inference benchmark: the service's batch path against a bare compiled call of the same model.
+"""Inference benchmark: the service's batch path against bare compiled calls of the same model.
 
 The service path is what /predict/batch runs after decoding: the micro-batcher's queue, its
-inference thread and the result split. The bare call is `tf.function(model)` on a ready tensor.
-Target: the service path keeps >= 0.9x the bare call's throughput at batch 1, 64 and 256.
+inference thread and the result split, around the LiteRT interpreter. The bare calls are the
+compiled model alone on a ready array: LiteRT's interpreter (model.tflite), and TensorFlow's
+`tf.function` of model.keras (the runtime the service used before; needs the `train` extra).
+Target: the service path keeps >= 0.9x the bare calls' throughput at batch 1, 64 and 256.
 
     .venv/bin/python -m bench.inference [--seconds 3]
 """
@@ -15,13 +17,15 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from app.core.config import Settings
-from app.inference import MicroBatcher, load_model
+from app.inference import LiteRTModel, MicroBatcher, load_model
+from training.contract import INPUT_SHAPE, MODEL_FILENAME
 from training.data import VENDORED_MNIST, load_idx_dir
 
 BATCHES = (1, 64, 256)
@@ -40,28 +44,53 @@ def images_per_second(call: Callable[[], object], batch: int, seconds: float) ->
     return statistics.median(rounds)
 
 
+def tensorflow_call(model_dir: Path) -> Callable[[np.ndarray], object] | None:
+    """`tf.function` of model.keras, or None where TensorFlow is not installed."""
+    try:
+        import keras
+        import tensorflow as tf
+    except ImportError:
+        return None
+    model = keras.saving.load_model(model_dir / MODEL_FILENAME, compile=False)
+    compiled = tf.function(
+        lambda x: model(x, training=False),
+        input_signature=[tf.TensorSpec((None, *INPUT_SHAPE), tf.float32)],
+    )
+    return lambda x: compiled(x).numpy()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per measurement")
     args = parser.parse_args()
-    import tensorflow as tf
-
-    loaded = load_model(Settings().model_dir)
+    settings = Settings()
+    loaded = load_model(settings.model_dir, settings.inference_threads)
+    bare = LiteRTModel.open(loaded.path, settings.inference_threads)  # its own interpreter
+    tensorflow = tensorflow_call(settings.model_dir)
     digits = load_idx_dir(VENDORED_MNIST, "test").images.astype(np.float32)
     loop = asyncio.new_event_loop()
     batcher = MicroBatcher(loaded.predict, max_batch=max(BATCHES))
     loop.run_until_complete(asyncio.sleep(0))
     loop.call_soon(batcher.start)
-    print("| batch | bare compiled call, images/s | service batch path, images/s | ratio |")
-    print("|---|---|---|---|")
+    print(
+        "| batch | bare LiteRT call, images/s | service batch path, images/s | service vs bare "
+        "| bare TensorFlow call, images/s | service vs TensorFlow |"
+    )
+    print("|---|---|---|---|---|---|")
     for batch in BATCHES:
         images = digits[:batch]
-        tensor = tf.constant(images[..., np.newaxis])
-        bare = images_per_second(lambda t=tensor: loaded.predict(t), batch, args.seconds)
+        pixels = images[..., np.newaxis]
+        litert = images_per_second(lambda x=pixels: bare.predict(x), batch, args.seconds)
         service = images_per_second(
             lambda x=images: loop.run_until_complete(batcher.submit(x)), batch, args.seconds
         )
-        print(f"| {batch} | {bare:,.0f} | {service:,.0f} | {service / bare:.2f}x |")
+        row = f"| {batch} | {litert:,.0f} | {service:,.0f} | {service / litert:.2f}x |"
+        if tensorflow:
+            tf_rate = images_per_second(lambda x=pixels: tensorflow(x), batch, args.seconds)
+            row += f" {tf_rate:,.0f} | {service / tf_rate:.2f}x |"
+        else:
+            row += " (TensorFlow not installed) | - |"
+        print(row)
     loop.run_until_complete(batcher.stop())
 
 
