@@ -1,4 +1,8 @@
-"""Dependencies shared by routes: the running service and the optional API key."""
+"""Dependencies shared by routes: the running service and the optional API key.
+
+Both are `async def`: FastAPI runs a plain `def` dependency in the threadpool, a thread hop per
+request that costs more than the check itself.
+"""
 
 from __future__ import annotations
 
@@ -14,14 +18,14 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 bearer = HTTPBearer(auto_error=False)
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
     service: Service | None = getattr(request.app.state, "service", None)
     if service is None or not service.ready:
         raise ApiError(503, "not_ready", "The model is not loaded yet.")
     return service
 
 
-def require_api_key(
+async def require_api_key(
     request: Request,
     header_key: str | None = Security(api_key_header),
     credentials: HTTPAuthorizationCredentials | None = Security(bearer),
