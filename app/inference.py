@@ -34,7 +34,9 @@ def interpreter_class() -> type:
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
-        from tensorflow.lite import Interpreter
+        import tensorflow as tf
+
+        return tf.lite.Interpreter
     return Interpreter
 
 
