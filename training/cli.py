@@ -46,6 +46,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--limit", type=int, help="use only the first N training images (quick runs)"
     )
+    parser.add_argument(
+        "--members",
+        type=int,
+        help="networks to train (seeds SEED, SEED+1, ...) and average (default: the recipe's)",
+    )
     parser.add_argument("--seed", type=int, default=42, help="same seed, same model")
     parser.add_argument(
         "--patience", type=int, help="early-stopping patience in epochs (default: the recipe's)"
@@ -81,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         architecture=args.architecture,
         epochs=args.epochs,
         batch_size=args.batch_size,
+        members=args.members,
         validation_size=args.validation_size,
         seed=args.seed,
         patience=args.patience,

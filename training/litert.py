@@ -15,24 +15,19 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from training.contract import INPUT_SHAPE, METRICS_FILENAME, MODEL_FILENAME, SERVING_FILENAME
+from training.contract import METRICS_FILENAME, MODEL_FILENAME, SERVING_FILENAME
 
 TOLERANCE = 1e-4  # float32 kernels differ in summation order, not in what they compute
 
 
 def export_litert(model: keras.Model, model_dir: Path) -> Path:
-    """Write MODEL_DIR/model.tflite with a dynamic batch dimension (batch, 28, 28, 1)."""
+    """Write MODEL_DIR/model.tflite, taking (batch, 28, 28, 1) with a dynamic batch size."""
     import tensorflow as tf
 
-    signature = tf.function(
-        lambda pixels: model(pixels, training=False),
-        input_signature=[tf.TensorSpec((None, *INPUT_SHAPE), tf.float32, name="pixels")],
-    )
-    converter = tf.lite.TFLiteConverter.from_concrete_functions(
-        [signature.get_concrete_function()], model
-    )
+    # from_keras_model, not from_concrete_functions: the latter wrote NaN-producing files for
+    # models built in the same process (TF 2.21), which `agreement` caught
     target = model_dir / SERVING_FILENAME
-    target.write_bytes(converter.convert())
+    target.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
     return target
 
 

@@ -13,13 +13,17 @@ import numpy as np
 from training.contract import LABELS
 
 
-def plot_learning_curves(history: dict[str, list[float]], path: Path) -> None:
-    epochs = np.arange(1, len(history["loss"]) + 1)
+def plot_learning_curves(histories: list[dict[str, list[float]]], path: Path) -> None:
+    """Loss and accuracy per epoch, training and validation, for each member network."""
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    for number, history in enumerate(histories, start=1):
+        epochs = np.arange(1, len(history["loss"]) + 1)
+        member = f"member {number} " if len(histories) > 1 else ""
+        for ax, key in ((loss_ax, "loss"), (acc_ax, "accuracy")):
+            ax.plot(epochs, history[key], marker="o", label=f"{member}training")
+            if f"val_{key}" in history:
+                ax.plot(epochs, history[f"val_{key}"], marker="o", label=f"{member}validation")
     for ax, key in ((loss_ax, "loss"), (acc_ax, "accuracy")):
-        ax.plot(epochs, history[key], marker="o", label="training")
-        if f"val_{key}" in history:
-            ax.plot(epochs, history[f"val_{key}"], marker="o", label="validation")
         ax.set_xlabel("epoch")
         ax.set_title(key)
         ax.grid(alpha=0.3)

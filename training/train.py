@@ -28,11 +28,32 @@ class TrainConfig:
     architecture: str = "default"
     epochs: int | None = None  # None: the architecture's own recipe
     batch_size: int | None = None
+    members: int | None = None  # None: the architecture's own recipe
     validation_size: int = 5000
     seed: int = 42
     patience: int | None = None  # None: the architecture's own recipe
     output_dir: Path = Path("model")
     verbose: int | str = "auto"
+
+
+@dataclass
+class MemberRun:
+    """One trained network: the whole model, or one member of the ensemble that is the model."""
+
+    model: keras.Model
+    seed: int
+    history: dict[str, list[float]]
+    wall_time_s: float
+
+    def summary(self, validation: Digits) -> dict:
+        return {
+            "seed": self.seed,
+            "epochs_run": len(self.history["val_loss"]),
+            "best_epoch": int(np.argmin(self.history["val_loss"])) + 1,
+            "wall_time_s": round(self.wall_time_s, 1),
+            "validation_accuracy": evaluate(self.model, validation)["accuracy"],
+            "history": {k: [round(float(v), 6) for v in vs] for k, vs in self.history.items()},
+        }
 
 
 def seed_everything(seed: int) -> None:
@@ -57,14 +78,15 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def train(config: TrainConfig, data: Digits, test: Digits, data_info: dict) -> dict:
-    """Run the whole pipeline and return the metrics that were written to `output_dir`."""
+def fit_member(
+    config: TrainConfig, member: int, train_part: Digits, validation: Digits
+) -> MemberRun:
+    """Train one network with seed `config.seed + member`, keeping its best validation epoch."""
     arch = ARCHITECTURES[config.architecture]
     epochs = config.epochs or arch.epochs
     batch_size = config.batch_size or arch.batch_size
-    seed_everything(config.seed)
-    train_part, validation = split_holdout(data, config.validation_size, config.seed)
-
+    seed = config.seed + member
+    seed_everything(seed)
     model = arch.build()
     steps = epochs * int(np.ceil(len(train_part) / batch_size))
     model.compile(
@@ -89,15 +111,51 @@ def train(config: TrainConfig, data: Digits, test: Digits, data_info: dict) -> d
         callbacks=[stop],
         verbose=config.verbose,
     )
-    wall_time = time.perf_counter() - started
-    val_losses = history.history["val_loss"]
+    return MemberRun(model, seed, history.history, time.perf_counter() - started)
 
+
+def ensemble(members: list[keras.Model], name: str) -> keras.Model:
+    """One model that averages its members' probabilities: still (N, 28, 28, 1) -> (N, 10)."""
+    if len(members) == 1:
+        return members[0]
+    for number, member in enumerate(members, start=1):
+        member.name = f"{name}_member_{number}"
+    pixels = keras.Input(contract.INPUT_SHAPE, name="pixels")
+    probabilities = keras.layers.Average(name="probabilities")([m(pixels) for m in members])
+    return keras.Model(pixels, probabilities, name=name)
+
+
+def train(config: TrainConfig, data: Digits, test: Digits, data_info: dict) -> dict:
+    """Run the whole pipeline and return the metrics that were written to `output_dir`."""
+    arch = ARCHITECTURES[config.architecture]
+    train_part, validation = split_holdout(data, config.validation_size, config.seed)
+    members = config.members or arch.members
+    runs = [fit_member(config, m, train_part, validation) for m in range(members)]
+    return finish(config, runs, (train_part, validation), test, data, data_info)
+
+
+def finish(
+    config: TrainConfig,
+    runs: list[MemberRun],
+    split: tuple[Digits, Digits],
+    test: Digits,
+    data: Digits,
+    data_info: dict,
+) -> dict:
+    """Assemble the members, measure the model on validation and (once) test, write it all."""
+    arch = ARCHITECTURES[config.architecture]
+    train_part, validation = split
+    model = ensemble([run.model for run in runs], arch.name)
+    members = [run.summary(validation) for run in runs]
+    wall_time = sum(run.wall_time_s for run in runs)
+    epochs_run = sum(member["epochs_run"] for member in members)
     metrics = {
         "model": {
             "name": f"mnist-{arch.name}",
             "architecture": arch.name,
             "description": arch.description,
             "parameters": model.count_params(),
+            "members": len(runs),
             "file": contract.MODEL_FILENAME,
             "input": contract.describe(),
         },
@@ -108,14 +166,12 @@ def train(config: TrainConfig, data: Digits, test: Digits, data_info: dict) -> d
             "train_size": len(train_part),
             "validation_size": len(validation),
             "test_size": len(test),
-            "epochs_planned": epochs,
-            "epochs_run": len(val_losses),
-            "best_epoch": int(np.argmin(val_losses)) + 1,
-            "batch_size": batch_size,
+            "epochs_planned": config.epochs or arch.epochs,
+            "batch_size": config.batch_size or arch.batch_size,
             "seed": config.seed,
             "wall_time_s": round(wall_time, 1),
-            "seconds_per_epoch": round(wall_time / len(val_losses), 1),
-            "history": {k: [round(float(v), 6) for v in vs] for k, vs in history.history.items()},
+            "seconds_per_epoch": round(wall_time / epochs_run, 1),
+            "members": members,
         },
         "data": {
             **data_info,
@@ -140,7 +196,8 @@ def write_artifacts(
     metrics["serving"] = agreement(model, export_litert(model, output_dir), check_images)
     export_saved_model(model, output_dir)
     (output_dir / contract.METRICS_FILENAME).write_text(json.dumps(metrics, indent=2) + "\n")
-    plot_learning_curves(metrics["training"]["history"], output_dir / "learning_curves.png")
+    histories = [member["history"] for member in metrics["training"]["members"]]
+    plot_learning_curves(histories, output_dir / "learning_curves.png")
     accuracy = metrics["test"]["accuracy"]
     plot_confusion_matrix(
         metrics["test"]["confusion_matrix"],

@@ -47,6 +47,7 @@ def test_short_run_learns_and_writes_artifacts(small_data, tmp_path: Path) -> No
     assert set(stored["test"]["per_class"]) == {str(d) for d in range(10)}
     assert stored["model"]["parameters"] > 0 and stored["versions"]["keras"] == keras.__version__
     assert stored["serving"]["same_digit"] == 1.0 and stored["serving"]["images"] == 1000
+    assert stored["model"]["members"] == 1 and stored["training"]["members"][0]["epochs_run"] == 3
 
     _, test = small_data
     reloaded = keras.saving.load_model(tmp_path / "model.keras")
@@ -66,13 +67,21 @@ def test_same_seed_same_model(small_data, tmp_path: Path) -> None:
         np.testing.assert_array_equal(a, b)
 
 
-def test_default_architecture_trains_with_augmentation(small_data, tmp_path: Path) -> None:
+def test_default_architecture_is_an_ensemble_of_two_networks(small_data, tmp_path: Path) -> None:
     data, test = small_data
     config = TrainConfig(epochs=1, validation_size=500, seed=1, output_dir=tmp_path, verbose=0)
     metrics = train(config, data.subset(slice(0, 2000)), test, {})
-    assert metrics["model"]["architecture"] == "default"
-    assert metrics["training"]["epochs_run"] == 1
-    assert (tmp_path / "model.keras").exists()
+    assert metrics["model"]["architecture"] == "default" and metrics["model"]["members"] == 2
+    members = metrics["training"]["members"]
+    assert [m["seed"] for m in members] == [1, 2] and all(m["epochs_run"] == 1 for m in members)
+
+    model = keras.saving.load_model(tmp_path / "model.keras")
+    first, second = (model.get_layer(f"default_member_{n}") for n in (1, 2))
+    assert model.count_params() == 2 * first.count_params() == metrics["model"]["parameters"]
+    pixels = as_model_input(test.images[:64])
+    averaged = (first.predict(pixels, verbose=0) + second.predict(pixels, verbose=0)) / 2
+    np.testing.assert_allclose(model.predict(pixels, verbose=0), averaged, atol=1e-6)
+    assert metrics["serving"]["same_digit"] == 1.0  # the LiteRT file holds both members too
 
 
 def test_cli_reports_a_bad_source_clearly(tmp_path: Path, capsys) -> None:
