@@ -28,9 +28,7 @@ def stored_metrics() -> dict:
 
 def test_accuracy_on_the_official_test_set(shipped, mnist_test, stored_metrics) -> None:
     fresh = evaluate(shipped, mnist_test)
-    # The shipped model measures 99.43%: the floor guards it against regressions. The product's
-    # goal (>= 99.5%, ideally 99.7%) is not reached yet on a 2-core CPU budget; see README.
-    assert fresh["accuracy"] >= 0.994
+    assert fresh["accuracy"] >= 0.995  # the product's bar (its goal is 99.7%)
     assert fresh["size"] == 10_000
     assert (
         fresh["accuracy"] == stored_metrics["test"]["accuracy"] == stored_metrics["test_accuracy"]
