@@ -191,7 +191,8 @@ class MicroBatcher:
         loop = asyncio.get_running_loop()
         while True:
             jobs = await self.collect()
-            batch = np.concatenate([job.images for job in jobs])[..., np.newaxis]
+            images = jobs[0].images if len(jobs) == 1 else np.concatenate([j.images for j in jobs])
+            batch = images[..., np.newaxis]  # a view: no copy for a lone request
             started = loop.time()
             try:
                 if len(batch) == 1 and self.announced == 0 and self.queue.empty():

@@ -31,17 +31,45 @@ from training.data import VENDORED_MNIST, load_idx_dir
 BATCHES = (1, 64, 256)
 
 
-def images_per_second(call: Callable[[], object], batch: int, seconds: float) -> float:
-    """Median over rounds of images/s, after a warm-up call."""
-    call()
-    rounds = []
-    for _ in range(5):
+Round = Callable[[float], float]  # runs for about N seconds, returns images per second
+
+
+def sync_round(call: Callable[[], object], batch: int) -> Round:
+    def measure(seconds: float) -> float:
         count, started = 0, time.perf_counter()
-        while time.perf_counter() - started < seconds / 5:
+        while time.perf_counter() - started < seconds:
             call()
             count += 1
-        rounds.append(count * batch / (time.perf_counter() - started))
-    return statistics.median(rounds)
+        return count * batch / (time.perf_counter() - started)
+
+    return measure
+
+
+def service_round(
+    loop: asyncio.AbstractEventLoop, batcher: MicroBatcher, images: np.ndarray
+) -> Round:
+    """Requests submitted one after another inside the running loop, as the service does."""
+
+    async def submit_for(seconds: float) -> float:
+        count, started = 0, time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            await batcher.submit(images)
+            count += 1
+        return count * len(images) / (time.perf_counter() - started)
+
+    return lambda seconds: loop.run_until_complete(submit_for(seconds))
+
+
+def images_per_second(rounds: dict[str, Round], seconds: float) -> dict[str, float]:
+    """Median images/s of each path over rounds that alternate between the paths, so that the
+    machine's drifts (other processes, clock changes) weigh on all of them alike."""
+    rates: dict[str, list[float]] = {name: [] for name in rounds}
+    for measure in rounds.values():
+        measure(0.05)  # warm-up
+    for _ in range(7):
+        for name, measure in rounds.items():
+            rates[name].append(measure(seconds / 7))
+    return {name: statistics.median(values) for name, values in rates.items()}
 
 
 def tensorflow_call(model_dir: Path) -> Callable[[np.ndarray], object] | None:
@@ -80,14 +108,17 @@ def main() -> None:
     for batch in BATCHES:
         images = digits[:batch]
         pixels = images[..., np.newaxis]
-        litert = images_per_second(lambda x=pixels: bare.predict(x), batch, args.seconds)
-        service = images_per_second(
-            lambda x=images: loop.run_until_complete(batcher.submit(x)), batch, args.seconds
-        )
+        rounds = {
+            "litert": sync_round(lambda x=pixels: bare.predict(x), batch),
+            "service": service_round(loop, batcher, images),
+        }
+        if tensorflow:
+            rounds["tensorflow"] = sync_round(lambda x=pixels: tensorflow(x), batch)
+        rate = images_per_second(rounds, args.seconds)
+        litert, service = rate["litert"], rate["service"]
         row = f"| {batch} | {litert:,.0f} | {service:,.0f} | {service / litert:.2f}x |"
         if tensorflow:
-            tf_rate = images_per_second(lambda x=pixels: tensorflow(x), batch, args.seconds)
-            row += f" {tf_rate:,.0f} | {service / tf_rate:.2f}x |"
+            row += f" {rate['tensorflow']:,.0f} | {service / rate['tensorflow']:.2f}x |"
         else:
             row += " (TensorFlow not installed) | - |"
         print(row)

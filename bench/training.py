@@ -70,7 +70,9 @@ def run(name: str, epochs: int | None, stop_at: float | None) -> None:
         callbacks=[log],
         verbose=0,
     )
-    print(f"\n### `{name}` ({model.count_params():,} parameters, batch {arch.batch_size})\n")
+    networks = f", one of the {arch.members} networks it averages" if arch.members > 1 else ""
+    size = f"{model.count_params():,} parameters, batch {arch.batch_size}{networks}"
+    print(f"\n### `{name}` ({size})\n")
     print("| epoch | seconds | validation accuracy | test accuracy |\n|---|---|---|---|")
     for epoch, seconds, val_acc, test_acc, _ in log.rows:
         print(f"| {epoch} | {seconds:.1f} | {val_acc:.4f} | {test_acc:.4f} |")

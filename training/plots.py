@@ -28,6 +28,10 @@ def plot_learning_curves(histories: list[dict[str, list[float]]], path: Path) ->
         ax.set_title(key)
         ax.grid(alpha=0.3)
         ax.legend()
+    loss_ax.set_yscale("log")  # the late epochs, where models differ, stay readable
+    final = min(history["accuracy"][-1] for history in histories)
+    if final > 0.95:
+        acc_ax.set_ylim(0.95, 1.0)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

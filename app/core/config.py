@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -11,6 +12,14 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity), where the platform says."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
 
 
 class Settings(BaseSettings):
@@ -33,7 +42,11 @@ class Settings(BaseSettings):
         1.0, ge=0, description="micro-batcher: longest wait for more requests to join a batch"
     )
     batching: bool = Field(True, description="coalesce concurrent requests into one model call")
-    inference_threads: int = Field(1, gt=0, description="CPU threads per model call (LiteRT)")
+    inference_threads: int = Field(
+        default_factory=lambda: min(2, available_cores()),
+        gt=0,
+        description="CPU threads per model call (LiteRT); default: 2, or 1 on a single core",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
