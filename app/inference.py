@@ -1,7 +1,7 @@
 """The model at serving time: loaded once, run by LiteRT, fed by a micro-batcher.
 
 The service runs model.tflite, the trained model.keras compiled by training for LiteRT: this
-small CNN then costs ~0.3 ms per image instead of the ~2 ms a TensorFlow call spends in runtime
+model then costs ~0.3 ms per network and image instead of the ~2 ms a TensorFlow call spends in
 overhead, and serving needs neither TensorFlow nor Keras. Concurrent requests are coalesced into
 one call, so throughput grows with load while a lone request never waits for company that is not
 coming.

@@ -1,6 +1,6 @@
 """`python -m training.litert [MODEL_DIR]`: compile model.keras into the model.tflite served.
 
-LiteRT (TensorFlow Lite) runs this small CNN in ~0.3 ms per image where a TensorFlow call costs
+LiteRT (TensorFlow Lite) runs each of its CNNs in ~0.3 ms per image where a TensorFlow call costs
 ~2 ms of runtime overhead, and the service then needs neither TensorFlow nor Keras at run time.
 The conversion keeps float32 weights (no quantisation), and `agreement` measures it: the two
 files must give the same digit for every test image and probabilities within `TOLERANCE`.
