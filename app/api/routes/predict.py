@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from app.api.deps import get_service, require_api_key
+from app.api.deps import get_service
 from app.core.errors import error_responses
 from app.schemas import BatchPrediction, Prediction
 from app.service import Service
 from app.uploads import Upload, read_batch, read_single
 
-router = APIRouter(tags=["predict"], dependencies=[Depends(require_api_key)])
+router = APIRouter(tags=["predict"])  # the API key check is added by create_app when set
 
 BINARY = {"type": "string", "format": "binary"}
 SINGLE_BODY = {
