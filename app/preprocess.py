@@ -132,7 +132,7 @@ def to_pixels(image: Image.Image) -> np.ndarray:
     rgba = np.asarray(image.convert("RGBA"), dtype=np.float32)
     colour, alpha = rgba[..., :3], rgba[..., 3:] / PIXEL_MAX
     if alpha.sum() > 0:
-        luminance = channel_sum(colour) / 3
+        luminance = across_channels(np.add, colour) / 3
         content_luminance = (luminance * alpha[..., 0]).sum() / alpha.sum()
     else:
         content_luminance = 0.0
@@ -149,19 +149,16 @@ def ink_map(pixels: np.ndarray) -> np.ndarray:
     border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
     uniform = (border == border[0]).all()  # the common case, and much cheaper than a median
     background = border[0] if uniform else np.median(border, axis=0)
-    distance = np.abs(pixels - background)
-    ink = distance[..., 0].copy()
-    for channel in range(1, distance.shape[2]):  # numpy reduces a 3-long last axis slowly
-        np.maximum(ink, distance[..., channel], out=ink)
-    return ink
+    return across_channels(np.maximum, np.abs(pixels - background))
 
 
-def channel_sum(pixels: np.ndarray) -> np.ndarray:
-    """(H, W, C) -> (H, W), channel by channel: much faster than .sum(axis=2) for small C."""
-    total = pixels[..., 0].copy()
+def across_channels(combine: np.ufunc, pixels: np.ndarray) -> np.ndarray:
+    """(H, W, C) -> (H, W), one channel at a time: numpy reduces a 3-long last axis
+    (`.max(axis=2)`, `.sum(axis=2)`) several times slower than this."""
+    result = pixels[..., 0].copy()
     for channel in range(1, pixels.shape[2]):
-        total += pixels[..., channel]
-    return total
+        combine(result, pixels[..., channel], out=result)
+    return result
 
 
 def is_mnist_like(ink: np.ndarray, pixels: np.ndarray) -> bool:
