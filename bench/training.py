@@ -1,6 +1,7 @@
 """Training benchmark: per-epoch time and accuracy of each architecture, and time to 99%.
 
-Trains each architecture on the vendored MNIST (its own recipe, or --epochs), evaluating the
+Trains one network of each architecture with the training code itself (`fit_member`: its recipe,
+split, seed and early stopping; or --epochs) on the vendored MNIST, evaluating the
 official test set after every epoch (a measurement only: model selection in `python -m training`
 never looks at the test set), and prints a table per architecture.
 
@@ -25,14 +26,14 @@ import keras
 from training.data import VENDORED_MNIST, load_idx_dir, split_holdout
 from training.evaluate import as_model_input
 from training.models import ARCHITECTURES
-from training.train import seed_everything
+from training.train import TrainConfig, fit_member
 
 
 class EpochLog(keras.callbacks.Callback):
     def __init__(self, test_x: np.ndarray, test_y: np.ndarray, stop_at: float | None) -> None:
         super().__init__()
         self.test_x, self.test_y, self.stop_at = test_x, test_y, stop_at
-        self.rows: list[tuple[int, float, float, float]] = []
+        self.rows: list[tuple[int, float, float, float, float]] = []
         self.started = self.epoch_started = 0.0
 
     def on_train_begin(self, logs=None) -> None:
@@ -52,24 +53,14 @@ class EpochLog(keras.callbacks.Callback):
 
 
 def run(name: str, epochs: int | None, stop_at: float | None) -> None:
+    """The recipe exactly as `python -m training` runs it (one network), with an epoch log."""
     arch = ARCHITECTURES[name]
-    epochs = epochs or arch.epochs
-    seed_everything(42)
-    train, validation = split_holdout(load_idx_dir(VENDORED_MNIST, "train"), 5000, 42)
+    config = TrainConfig(architecture=name, epochs=epochs, verbose=0)
+    data = load_idx_dir(VENDORED_MNIST, "train")
+    train, validation = split_holdout(data, config.validation_size, config.seed)
     test = load_idx_dir(VENDORED_MNIST, "test")
-    model = arch.build()
-    steps = epochs * int(np.ceil(len(train) / arch.batch_size))
-    model.compile(arch.optimizer(steps), "sparse_categorical_crossentropy", metrics=["accuracy"])
     log = EpochLog(as_model_input(test.images), test.labels, stop_at)
-    model.fit(
-        as_model_input(train.images),
-        train.labels,
-        batch_size=arch.batch_size,
-        epochs=epochs,
-        validation_data=(as_model_input(validation.images), validation.labels),
-        callbacks=[log],
-        verbose=0,
-    )
+    model = fit_member(config, 0, train, validation, callbacks=(log,)).model
     networks = f", one of the {arch.members} networks it averages" if arch.members > 1 else ""
     size = f"{model.count_params():,} parameters, batch {arch.batch_size}{networks}"
     print(f"\n### `{name}` ({size})\n")

@@ -79,9 +79,14 @@ def library_versions() -> dict[str, str]:
 
 
 def fit_member(
-    config: TrainConfig, member: int, train_part: Digits, validation: Digits
+    config: TrainConfig,
+    member: int,
+    train_part: Digits,
+    validation: Digits,
+    callbacks: tuple[keras.callbacks.Callback, ...] = (),
 ) -> MemberRun:
-    """Train one network with seed `config.seed + member`, keeping its best validation epoch."""
+    """Train one network with seed `config.seed + member`, keeping its best validation epoch;
+    `callbacks` watch the run (the training benchmark times each epoch)."""
     arch = ARCHITECTURES[config.architecture]
     epochs = config.epochs or arch.epochs
     batch_size = config.batch_size or arch.batch_size
@@ -108,7 +113,7 @@ def fit_member(
         epochs=epochs,
         batch_size=batch_size,
         shuffle=True,
-        callbacks=[stop],
+        callbacks=[stop, *callbacks],
         verbose=config.verbose,
     )
     return MemberRun(model, seed, history.history, time.perf_counter() - started)
