@@ -87,11 +87,20 @@ def decode(image: Image.Image) -> Image.Image:
     try:
         if image.format == "JPEG":  # decode at reduced scale: much faster for photos
             image.draft("RGB" if image.mode != "L" else "L", (WORKING_SIZE, WORKING_SIZE))
-        image.seek(0)
+        if image.tell() != 0:  # a fresh image is at its first frame; seek(0) re-reads a PNG
+            image.seek(0)
         image.load()
-        return ImageOps.exif_transpose(image)
+        return upright(image)
     except DECODE_ERRORS as exc:
         raise corrupt(exc) from None
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation; a PNG without an eXIf chunk (nearly all) has none, and
+    looking for it costs more than decoding a small PNG."""
+    if image.format == "PNG" and "exif" not in image.info:
+        return image
+    return ImageOps.exif_transpose(image)
 
 
 def corrupt(exc: Exception) -> ImageRejected:
@@ -126,7 +135,8 @@ def to_pixels(image: Image.Image) -> np.ndarray:
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     if image.mode in ("1", "L"):
-        return np.asarray(image.convert("L"), dtype=np.float32)[..., np.newaxis]
+        grey = image if image.mode == "L" else image.convert("L")
+        return np.asarray(grey, dtype=np.float32)[..., np.newaxis]
     if "A" not in image.getbands() and "a" not in image.getbands():
         return np.asarray(image.convert("RGB"), dtype=np.float32)
     rgba = np.asarray(image.convert("RGBA"), dtype=np.float32)
@@ -167,18 +177,26 @@ def is_mnist_like(ink: np.ndarray, pixels: np.ndarray) -> bool:
         return False
     if not np.array_equal(ink, pixels[..., 0]):  # background is not black
         return False
-    rows, cols = np.nonzero(ink > 0)
-    if rows.max() - rows.min() + 1 > DIGIT_BOX or cols.max() - cols.min() + 1 > DIGIT_BOX:
+    rows, cols = ink.sum(axis=1), ink.sum(axis=0)  # ink per row and column: box and centre
+    if extent(rows) > DIGIT_BOX or extent(cols) > DIGIT_BOX:
         return False
-    centre_y, centre_x = centre_of_mass(ink)
+    centre_y, centre_x = mean_index(rows), mean_index(cols)
     return abs(centre_y - IMAGE_SIZE / 2) <= 1 and abs(centre_x - IMAGE_SIZE / 2) <= 1
+
+
+def extent(profile: np.ndarray) -> int:
+    """How many rows (or columns) the ink spans, given the ink summed per row (column)."""
+    inked = np.flatnonzero(profile)
+    return int(inked[-1] - inked[0] + 1)
+
+
+def mean_index(profile: np.ndarray) -> float:
+    return float(profile @ np.arange(len(profile)) / profile.sum())
 
 
 def centre_of_mass(weights: np.ndarray) -> tuple[float, float]:
     """Centre of mass in index coordinates; MNIST puts it at index (14, 14)."""
-    total = weights.sum()
-    rows, cols = weights.sum(axis=1), weights.sum(axis=0)
-    return float(rows @ np.arange(len(rows)) / total), float(cols @ np.arange(len(cols)) / total)
+    return mean_index(weights.sum(axis=1)), mean_index(weights.sum(axis=0))
 
 
 def normalise_contrast(ink: np.ndarray) -> np.ndarray:

@@ -55,6 +55,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--patience", type=int, help="early-stopping patience in epochs (default: the recipe's)"
     )
+    parser.add_argument(
+        "--teacher",
+        type=Path,
+        help="for an architecture that is distilled (compact): learn from this model.keras "
+        "instead of training the teacher first",
+    )
     parser.add_argument("--output-dir", type=Path, default=Path("model"))
     return parser.parse_args(argv)
 
@@ -90,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         validation_size=args.validation_size,
         seed=args.seed,
         patience=args.patience,
+        teacher=args.teacher,
         output_dir=args.output_dir,
     )
     try:

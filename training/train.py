@@ -12,10 +12,10 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from training import contract
 from training.data import Digits, split_holdout
+from training.distill import Distiller, accuracy, distillation_loss
 from training.evaluate import as_model_input, evaluate
 from training.litert import agreement, export_litert
 from training.models import ARCHITECTURES
@@ -32,6 +32,7 @@ class TrainConfig:
     validation_size: int = 5000
     seed: int = 42
     patience: int | None = None  # None: the architecture's own recipe
+    teacher: Path | None = None  # a trained model.keras to distil from, instead of training one
     output_dir: Path = Path("model")
     verbose: int | str = "auto"
 
@@ -57,9 +58,13 @@ class MemberRun:
 
 
 def seed_everything(seed: int) -> None:
-    """Same seed, same model: seeds Python, NumPy and TF, and asks TF for deterministic ops."""
+    """Same seed, same model: seeds Python, NumPy and the backend; TF is asked for deterministic
+    ops (other Keras backends, used to train on a GPU, are deterministic per device)."""
     keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_op_determinism()
 
 
 def fingerprint(data: Digits) -> str:
@@ -70,12 +75,19 @@ def fingerprint(data: Digits) -> str:
 
 
 def library_versions() -> dict[str, str]:
-    return {
+    versions = {
         "python": platform.python_version(),
         "keras": keras.__version__,
-        "tensorflow": tf.__version__,
+        "keras_backend": keras.backend.backend(),
         "numpy": np.__version__,
     }
+    try:
+        import tensorflow as tf
+
+        versions["tensorflow"] = tf.__version__
+    except ImportError:
+        pass
+    return versions
 
 
 def fit_member(
@@ -84,21 +96,23 @@ def fit_member(
     train_part: Digits,
     validation: Digits,
     callbacks: tuple[keras.callbacks.Callback, ...] = (),
+    teacher: keras.Model | None = None,
 ) -> MemberRun:
-    """Train one network with seed `config.seed + member`, keeping its best validation epoch;
-    `callbacks` watch the run (the training benchmark times each epoch)."""
+    """Train one network with seed `config.seed + member`, keeping its best validation epoch,
+    on the labels or, given a `teacher`, by distillation; `callbacks` watch the run (the
+    training benchmark times each epoch)."""
     arch = ARCHITECTURES[config.architecture]
     epochs = config.epochs or arch.epochs
     batch_size = config.batch_size or arch.batch_size
     seed = config.seed + member
     seed_everything(seed)
-    model = arch.build()
+    network = arch.build()
     steps = epochs * int(np.ceil(len(train_part) / batch_size))
-    model.compile(
-        optimizer=arch.optimizer(steps),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    if teacher is None:
+        model, loss, metric = network, "sparse_categorical_crossentropy", "accuracy"
+    else:
+        model, loss, metric = Distiller(network, teacher), distillation_loss, accuracy
+    model.compile(optimizer=arch.optimizer(steps), loss=loss, metrics=[metric])
     stop = keras.callbacks.EarlyStopping(
         monitor="val_loss",
         patience=config.patience or arch.patience,
@@ -116,7 +130,7 @@ def fit_member(
         callbacks=[stop, *callbacks],
         verbose=config.verbose,
     )
-    return MemberRun(model, seed, history.history, time.perf_counter() - started)
+    return MemberRun(network, seed, history.history, time.perf_counter() - started)
 
 
 def ensemble(members: list[keras.Model], name: str) -> keras.Model:
@@ -134,9 +148,21 @@ def train(config: TrainConfig, data: Digits, test: Digits, data_info: dict) -> d
     """Run the whole pipeline and return the metrics that were written to `output_dir`."""
     arch = ARCHITECTURES[config.architecture]
     train_part, validation = split_holdout(data, config.validation_size, config.seed)
+    teacher = train_teacher(config, train_part, validation) if arch.teacher else None
     members = config.members or arch.members
-    runs = [fit_member(config, m, train_part, validation) for m in range(members)]
-    return finish(config, runs, (train_part, validation), test, data, data_info)
+    runs = [fit_member(config, m, train_part, validation, teacher=teacher) for m in range(members)]
+    return finish(config, runs, (train_part, validation), test, data, data_info, teacher)
+
+
+def train_teacher(config: TrainConfig, train_part: Digits, validation: Digits) -> keras.Model:
+    """The model to distil from: `config.teacher` if given, else the teacher recipe trained on
+    the same split (its epochs, batch size and members; the student's seed)."""
+    if config.teacher:
+        return keras.saving.load_model(config.teacher, compile=False)
+    name = ARCHITECTURES[config.architecture].teacher
+    recipe = TrainConfig(architecture=name, seed=config.seed, verbose=config.verbose)
+    members = range(ARCHITECTURES[name].members)
+    return ensemble([fit_member(recipe, m, train_part, validation).model for m in members], name)
 
 
 def finish(
@@ -146,6 +172,7 @@ def finish(
     test: Digits,
     data: Digits,
     data_info: dict,
+    teacher: keras.Model | None = None,
 ) -> dict:
     """Assemble the members, measure the model on validation and (once) test, write it all."""
     arch = ARCHITECTURES[config.architecture]
@@ -183,12 +210,23 @@ def finish(
             "train_sha256": fingerprint(data),
             "test_sha256": fingerprint(test),
         },
+        "teacher": describe_teacher(teacher, validation, test) if teacher else None,
         "versions": library_versions(),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     metrics["test_accuracy"] = metrics["test"]["accuracy"]
     write_artifacts(model, metrics, config.output_dir, as_model_input(test.images))
     return metrics
+
+
+def describe_teacher(teacher: keras.Model, validation: Digits, test: Digits) -> dict:
+    """What the model was distilled from, measured as the model is."""
+    return {
+        "name": teacher.name,
+        "parameters": teacher.count_params(),
+        "validation_accuracy": evaluate(teacher, validation)["accuracy"],
+        "test_accuracy": evaluate(teacher, test)["accuracy"],
+    }
 
 
 def write_artifacts(

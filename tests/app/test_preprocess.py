@@ -89,14 +89,16 @@ def test_palette_png_with_transparency(client, sample_digits) -> None:
     assert recognised(client, [encode(palette)]) == [label]
 
 
-def test_exif_rotation_is_applied(client, sample_digits) -> None:
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG"])  # PNG carries EXIF in an eXIf chunk
+def test_exif_rotation_is_applied(client, sample_digits, fmt: str) -> None:
     image, label = sample_digits.images[200], int(sample_digits.labels[200])
     upright = Image.fromarray(255 - image).resize((112, 112)).convert("RGB")
     # stored rotated, with the EXIF tag (6: rotate 90 CW to display) that puts it upright
     stored = upright.transpose(Image.Transpose.ROTATE_90)
     exif = Image.Exif()
     exif[0x0112] = 6
-    assert recognised(client, [encode(stored, "JPEG", exif=exif.tobytes())]) == [label]
+    assert recognised(client, [encode(stored, fmt, exif=exif.tobytes())]) == [label]
+    assert recognised(client, [encode(stored, fmt)]) != [label]  # the tag is what righted it
 
 
 def test_animated_gif_uses_first_frame(client, sample_digits) -> None:

@@ -9,9 +9,11 @@ import keras
 import numpy as np
 import pytest
 
+from tests.conftest import MODEL_DIR
 from training.cli import main
 from training.data import VENDORED_MNIST, Digits, load_idx_dir
-from training.evaluate import as_model_input
+from training.distill import LABEL_WEIGHT, distillation_loss
+from training.evaluate import as_model_input, evaluate
 from training.train import TrainConfig, train
 
 
@@ -82,6 +84,52 @@ def test_default_architecture_is_an_ensemble_of_two_networks(small_data, tmp_pat
     averaged = (first.predict(pixels, verbose=0) + second.predict(pixels, verbose=0)) / 2
     np.testing.assert_allclose(model.predict(pixels, verbose=0), averaged, atol=1e-6)
     assert metrics["serving"]["same_digit"] == 1.0  # the LiteRT file holds both members too
+
+
+def test_compact_is_distilled_from_the_teacher_and_leaves_it_untouched(
+    small_data, tmp_path: Path
+) -> None:
+    """The served architecture learns from a trained model (the committed one stands in)."""
+    data, test = small_data
+    teacher_path = MODEL_DIR / "model.keras"
+    config = TrainConfig(
+        architecture="compact",
+        epochs=2,
+        validation_size=500,
+        seed=3,
+        teacher=teacher_path,
+        output_dir=tmp_path,
+        verbose=0,
+    )
+    metrics = train(config, data, test, {})
+    teacher = keras.saving.load_model(teacher_path, compile=False)
+    # measured after distillation: had its weights or batch-norm statistics moved, this would too
+    assert metrics["teacher"]["test_accuracy"] == evaluate(teacher, test)["accuracy"]
+    assert metrics["teacher"]["parameters"] == teacher.count_params()
+    history = metrics["training"]["members"][0]["history"]
+    assert history["accuracy"][-1] > 0.5, "2 epochs of distillation must beat chance (0.1) by far"
+    student = keras.saving.load_model(tmp_path / "model.keras")
+    assert student.name == "compact" and student.count_params() == metrics["model"]["parameters"]
+    assert metrics["serving"]["same_digit"] == 1.0
+
+
+def test_distillation_loss_pulls_the_student_toward_the_teacher() -> None:
+    """Equal to the label loss alone when the student already answers like the teacher, and
+    larger the further it strays."""
+    labels = np.array([3, 7])
+    teacher = np.full((2, 10), 0.02, np.float32)
+    teacher[0, 3] = teacher[1, 7] = 0.82
+    uniform = np.full((2, 10), 0.1, np.float32)
+
+    def loss(student: np.ndarray) -> np.ndarray:
+        outputs = np.concatenate([student, teacher], axis=1)
+        return keras.ops.convert_to_numpy(distillation_loss(labels, outputs))
+
+    label_part = keras.ops.convert_to_numpy(
+        keras.losses.sparse_categorical_crossentropy(labels, teacher)
+    )
+    np.testing.assert_allclose(loss(teacher), LABEL_WEIGHT * label_part, atol=1e-5)
+    assert (loss(uniform) > loss(teacher)).all()
 
 
 def test_cli_reports_a_bad_source_clearly(tmp_path: Path, capsys) -> None:
