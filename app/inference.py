@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -140,7 +139,6 @@ class MicroBatcher:
     )
     task: asyncio.Task | None = None
     carry: Job | None = None
-    busy: bool = False  # a batch is being computed on the inference thread
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self.run(), name="micro-batcher")
@@ -165,30 +163,9 @@ class MicroBatcher:
 
     async def submit(self, images: np.ndarray) -> np.ndarray:
         """Probabilities for (k, 28, 28) images, computed in a shared batch."""
-        if self.alone(len(images)):  # nothing to share with: no queue, no hops, no waiting
-            return self.compute(images[..., np.newaxis])
         job = Job(images, asyncio.get_running_loop().create_future())
         self.queue.put_nowait(job)
         return await job.future
-
-    def alone(self, size: int) -> bool:
-        """One image, no batch forming or running, no request on its way: predicting it on the
-        event loop (~0.1 ms) costs less than the hops to and from the inference thread."""
-        return (
-            size == 1
-            and not self.busy
-            and self.announced == 0
-            and self.queue.empty()
-            and self.carry is None
-        )
-
-    def compute(self, batch: np.ndarray) -> np.ndarray:
-        """One model call on (n, 28, 28, 1), counted; from one thread at a time."""
-        started = time.perf_counter()
-        probabilities = self.predict(batch)
-        if self.on_batch:
-            self.on_batch(len(batch), time.perf_counter() - started)
-        return probabilities
 
     async def collect(self) -> list[Job]:
         loop = asyncio.get_running_loop()
@@ -216,17 +193,20 @@ class MicroBatcher:
             jobs = await self.collect()
             images = jobs[0].images if len(jobs) == 1 else np.concatenate([j.images for j in jobs])
             batch = images[..., np.newaxis]  # a view: no copy for a lone request
-            self.busy = True
-            try:  # LiteRT releases the GIL: the loop reads the next requests meanwhile
-                probabilities = await loop.run_in_executor(self.executor, self.compute, batch)
+            started = loop.time()
+            try:
+                if len(batch) == 1 and self.announced == 0 and self.queue.empty():
+                    probabilities = self.predict(batch)  # alone: a thread hop would cost more
+                else:  # LiteRT releases the GIL: the loop reads the next requests meanwhile
+                    probabilities = await loop.run_in_executor(self.executor, self.predict, batch)
             except Exception as exc:
                 log.exception("inference failed for a batch of %d", len(batch))
                 for job in jobs:
                     if not job.future.done():
                         job.future.set_exception(exc)
                 continue
-            finally:
-                self.busy = False
+            if self.on_batch:
+                self.on_batch(len(batch), loop.time() - started)
             offset = 0
             for job in jobs:
                 if not job.future.done():

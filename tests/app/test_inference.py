@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -72,40 +71,3 @@ def test_batcher_returns_each_request_its_own_rows(
     for start, size, answer in zip(starts, sizes, answers, strict=True):
         np.testing.assert_allclose(answer, expected[start : start + size], atol=1e-5)
     assert sum(batches) == sum(sizes) and max(batches) <= 64 and len(batches) < len(sizes)
-
-
-def test_a_lone_image_skips_the_queue_but_never_runs_beside_a_batch(
-    runtime: LiteRTModel, sample_digits: Digits
-) -> None:
-    """Alone, an image is predicted at once on the event loop; while a batch forms or runs on
-    the inference thread (the interpreter is not thread-safe), it waits its turn."""
-    images = sample_digits.images.astype(np.float32)
-    calls: list[tuple[str, int]] = []
-    release = threading.Event()
-
-    def predict(batch: np.ndarray) -> np.ndarray:
-        calls.append((threading.current_thread().name, len(batch)))
-        if len(batch) > 1:
-            release.wait(5)
-        return runtime.predict(batch)
-
-    async def scenario() -> None:
-        batcher = MicroBatcher(predict)
-        batcher.start()
-        try:
-            alone = await batcher.submit(images[:1])
-            np.testing.assert_allclose(alone, runtime.predict(images[:1, ..., None]), atol=1e-6)
-            batch = asyncio.ensure_future(batcher.submit(images[1:4]))
-            while not batcher.busy:
-                await asyncio.sleep(0.001)
-            lone = asyncio.ensure_future(batcher.submit(images[4:5]))
-            await asyncio.sleep(0.02)
-            assert not lone.done()
-            release.set()
-            await asyncio.gather(batch, lone)
-        finally:
-            await batcher.stop()
-
-    asyncio.run(scenario())
-    main = threading.main_thread().name
-    assert calls == [(main, 1), ("inference_0", 3), ("inference_0", 1)]
