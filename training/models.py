@@ -95,25 +95,23 @@ def build_default() -> keras.Model:
     )
 
 
-def build_compact(filters: tuple[int, ...] = (32, 64, 128), dense: int = 128) -> keras.Model:
-    """The served model: one convolution per resolution, pooling after each but the last.
+def build_compact() -> keras.Model:
+    """The fast model: one convolution per resolution, ~0.1 ms an image on one CPU core, a fifth
+    of the `default` pair it is distilled from.
 
-    It costs ~0.1 ms an image on one CPU core, a fifth of the `default` pair it is distilled
-    from. No augmentation layers: distillation augments each batch before teacher and student
-    both see it.
+    No augmentation layers: distillation augments each batch before teacher and student see it.
     """
-    blocks = []
-    for number, width in enumerate(filters, start=1):
-        blocks += conv_block(width)
-        if number < len(filters):
-            blocks.append(layers.MaxPooling2D(2))
     return keras.Sequential(
         [
             keras.Input(INPUT_SHAPE),
             layers.Rescaling(1.0 / PIXEL_MAX),
-            *blocks,
+            *conv_block(32),
+            layers.MaxPooling2D(2),
+            *conv_block(64),
+            layers.MaxPooling2D(2),
+            *conv_block(128),
             layers.Flatten(),
-            layers.Dense(dense, use_bias=False),
+            layers.Dense(128, use_bias=False),
             layers.BatchNormalization(),
             layers.ReLU(),
             layers.Dropout(0.25),

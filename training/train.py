@@ -12,6 +12,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from training import contract
 from training.data import Digits, split_holdout
@@ -58,13 +59,9 @@ class MemberRun:
 
 
 def seed_everything(seed: int) -> None:
-    """Same seed, same model: seeds Python, NumPy and the backend; TF is asked for deterministic
-    ops (other Keras backends, used to train on a GPU, are deterministic per device)."""
+    """Same seed, same model: seeds Python, NumPy and TF, and asks TF for deterministic ops."""
     keras.utils.set_random_seed(seed)
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
+    tf.config.experimental.enable_op_determinism()
 
 
 def fingerprint(data: Digits) -> str:
@@ -75,19 +72,12 @@ def fingerprint(data: Digits) -> str:
 
 
 def library_versions() -> dict[str, str]:
-    versions = {
+    return {
         "python": platform.python_version(),
         "keras": keras.__version__,
-        "keras_backend": keras.backend.backend(),
+        "tensorflow": tf.__version__,
         "numpy": np.__version__,
     }
-    try:
-        import tensorflow as tf
-
-        versions["tensorflow"] = tf.__version__
-    except ImportError:
-        pass
-    return versions
 
 
 def fit_member(
