@@ -56,6 +56,18 @@ def conv_block(filters: int) -> list[layers.Layer]:
     ]
 
 
+def dense_head(units: int, dropout: float) -> list[layers.Layer]:
+    """Flattened features -> a batch-normed dense layer -> one probability per digit."""
+    return [
+        layers.Flatten(),
+        layers.Dense(units, use_bias=False),
+        layers.BatchNormalization(),
+        layers.ReLU(),
+        layers.Dropout(dropout),
+        layers.Dense(NUM_CLASSES, activation="softmax"),
+    ]
+
+
 def augmentation() -> list[layers.Layer]:
     """Small rotations, zooms and shifts, as handwriting varies; active only while training."""
     return [
@@ -84,12 +96,7 @@ def build_default() -> keras.Model:
             *conv_block(64),
             layers.MaxPooling2D(2),
             layers.Dropout(0.25),
-            layers.Flatten(),
-            layers.Dense(256, use_bias=False),
-            layers.BatchNormalization(),
-            layers.ReLU(),
-            layers.Dropout(0.5),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
+            *dense_head(256, dropout=0.5),
         ],
         name="default",
     )
@@ -110,12 +117,7 @@ def build_compact() -> keras.Model:
             *conv_block(64),
             layers.MaxPooling2D(2),
             *conv_block(128),
-            layers.Flatten(),
-            layers.Dense(128, use_bias=False),
-            layers.BatchNormalization(),
-            layers.ReLU(),
-            layers.Dropout(0.25),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
+            *dense_head(128, dropout=0.25),
         ],
         name="compact",
     )

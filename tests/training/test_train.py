@@ -89,7 +89,7 @@ def test_default_architecture_is_an_ensemble_of_two_networks(small_data, tmp_pat
 def test_compact_is_distilled_from_the_teacher_and_leaves_it_untouched(
     small_data, tmp_path: Path
 ) -> None:
-    """The served architecture learns from a trained model (the committed one stands in)."""
+    """The fast architecture learns from a trained model (the committed one stands in)."""
     data, test = small_data
     teacher_path = MODEL_DIR / "model.keras"
     config = TrainConfig(
