@@ -37,12 +37,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
     try:
-        loaded = await run_in_threadpool(load_model, settings.model_dir, settings.inference_threads)
+        loaded = await run_in_threadpool(
+            load_model, settings.model_dir, settings.inference_threads, settings.cascade
+        )
     except ModelLoadError as exc:
         app.state.startup_error = str(exc)
         raise
     metrics: ServiceMetrics = app.state.metrics
     metrics.describe_model(loaded.metrics, loaded.parameters)
+    if loaded.cascade:
+        loaded.cascade.on_handed_on = metrics.handed_on.inc
     batcher = MicroBatcher(
         loaded.predict,
         max_batch=settings.batch_max_size if settings.batching else 1,

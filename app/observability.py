@@ -10,6 +10,8 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from training.contract import LABELS
+
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -31,6 +33,7 @@ class ServiceMetrics:
             registry=r,
         )
         self.predictions = Counter("digits_predictions", "Digits predicted", ["digit"], registry=r)
+        self.digit_counts = [self.predictions.labels(str(digit)) for digit in LABELS]  # from 0
         self.rejections = Counter(
             "digits_rejected_inputs", "Requests refused, by reason", ["reason"], registry=r
         )
@@ -44,6 +47,11 @@ class ServiceMetrics:
             "digits_inference_duration_seconds",
             "Time per model call",
             buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.handed_on = Counter(
+            "digits_cascade_handed_on",
+            "Images the fast network was unsure of and handed to the full model",
             registry=r,
         )
         self.test_accuracy = Gauge(

@@ -78,3 +78,8 @@ class ModelInfo(BaseModel):
     trained_at: str | None = None
     test_accuracy: float | None = None
     versions: dict[str, str] = Field(default_factory=dict)
+    cascade: dict | None = Field(
+        None,
+        description="when a fast network answers first: its file, the confidence threshold below "
+        "which it hands an image to the full model, and the cascade as measured (validation, test)",
+    )

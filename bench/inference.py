@@ -1,10 +1,12 @@
 """Inference benchmark: the service's batch path against bare compiled calls of the same model.
 
 The service path is what /predict/batch runs after decoding: the micro-batcher's queue, its
-inference thread and the result split, around the LiteRT interpreter. The bare calls are the
-compiled model alone on a ready array: LiteRT's interpreter (model.tflite), and TensorFlow's
-`tf.function` of model.keras (the runtime the service used before; needs the `train` extra).
-Target: the service path keeps >= 0.9x the bare calls' throughput at batch 1, 64 and 256.
+inference thread and the result split, around the served model (the cascade: the fast network,
+then the full model for the images it is unsure of). The bare calls are compiled models alone on
+a ready array of MNIST test digits: the same cascade on interpreters of its own, the full model
+alone (model.tflite), and TensorFlow's `tf.function` of model.keras (the runtime the service
+used before; needs the `train` extra). Target: the service path keeps >= 0.9x the bare call's
+throughput at batch 1, 64 and 256.
 
     .venv/bin/python -m bench.inference [--seconds 3]
 """
@@ -92,31 +94,39 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="per measurement")
     args = parser.parse_args()
     settings = Settings()
-    loaded = load_model(settings.model_dir, settings.inference_threads)
-    bare = LiteRTModel.open(loaded.path, settings.inference_threads)  # its own interpreter
+    loaded = load_model(settings.model_dir, settings.inference_threads, settings.cascade)
+    # the same model on interpreters of its own, and the full model alone
+    bare = load_model(settings.model_dir, settings.inference_threads, settings.cascade)
+    full = LiteRTModel.open(loaded.path, settings.inference_threads)
     tensorflow = tensorflow_call(settings.model_dir)
     digits = load_idx_dir(VENDORED_MNIST, "test").images.astype(np.float32)
     loop = asyncio.new_event_loop()
     batcher = MicroBatcher(loaded.predict, max_batch=max(BATCHES))
     loop.run_until_complete(asyncio.sleep(0))
     loop.call_soon(batcher.start)
+    served = "cascade" if loaded.cascade else "full model"
     print(
-        "| batch | bare LiteRT call, images/s | service batch path, images/s | service vs bare "
+        f"| batch | bare {served} (LiteRT), images/s | service batch path, images/s "
+        "| service vs bare | bare full model alone (LiteRT), images/s | service vs full model "
         "| bare TensorFlow call, images/s | service vs TensorFlow |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for batch in BATCHES:
         images = digits[:batch]
         pixels = images[..., np.newaxis]
         rounds = {
             "litert": sync_round(lambda x=pixels: bare.predict(x), batch),
             "service": service_round(loop, batcher, images),
+            "full": sync_round(lambda x=pixels: full.predict(x), batch),
         }
         if tensorflow:
             rounds["tensorflow"] = sync_round(lambda x=pixels: tensorflow(x), batch)
         rate = images_per_second(rounds, args.seconds)
         litert, service = rate["litert"], rate["service"]
-        row = f"| {batch} | {litert:,.0f} | {service:,.0f} | {service / litert:.2f}x |"
+        row = (
+            f"| {batch} | {litert:,.0f} | {service:,.0f} | {service / litert:.2f}x "
+            f"| {rate['full']:,.0f} | {service / rate['full']:.2f}x |"
+        )
         if tensorflow:
             row += f" {rate['tensorflow']:,.0f} | {service / rate['tensorflow']:.2f}x |"
         else:

@@ -2,9 +2,9 @@
 
 Starts the service as the README does (uvicorn, committed model), uploads a real MNIST PNG at
 concurrency 1, 8, 32 and 64, and prints requests/s and p50/p90/p99 latency for both endpoints,
-then the same load with micro-batching off, memory growth over 10,000 requests, and startup time
-beside `import tensorflow` (which the service itself no longer needs). Ratios are measured in one
-run: the machines are shared and noisy.
+then the same load with micro-batching off and with the cascade off, memory growth over 10,000
+requests, and startup time beside `import tensorflow` (which the service itself no longer
+needs). Ratios are measured in one run: the machines are shared and noisy.
 
     .venv/bin/python -m bench.serve [--duration 10] [--markdown bench/results.md]
 """
@@ -179,6 +179,20 @@ def main() -> int:
         report.append(
             f"| {r.concurrency} | {o.rps:.0f} | {r.rps:.0f} | {o.rps / r.rps:.2f}x | "
             f"{o.p50_ms:.2f} | {r.p50_ms:.2f} |"
+        )
+    with running_service("bench_server_full_model.log", DIGITS_CASCADE="false") as plain:
+        full = [run_wrk(f"{plain.url}/predict", script, c, args.duration) for c in (1, 32)]
+    report += [
+        "",
+        "## Cascade on vs off (/predict; off: the full model answers every image)",
+        "",
+        "| concurrency | on: requests/s | off: requests/s | on: p50 ms | off: p50 ms |",
+        "|---|---|---|---|---|",
+    ]
+    for r in full:
+        o = on[r.concurrency]
+        report.append(
+            f"| {r.concurrency} | {o.rps:.0f} | {r.rps:.0f} | {o.p50_ms:.2f} | {r.p50_ms:.2f} |"
         )
     report += [
         "",

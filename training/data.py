@@ -59,6 +59,13 @@ class Digits:
         return Digits(self.images[index], self.labels[index])
 
 
+def fingerprint(data: Digits) -> str:
+    """sha256 of the pixels and labels, whatever file layout they came from."""
+    digest = hashlib.sha256(np.ascontiguousarray(data.images).tobytes())
+    digest.update(data.labels.astype(np.int64).tobytes())
+    return digest.hexdigest()
+
+
 # ---------------------------------------------------------------------------- IDX (canonical MNIST)
 
 

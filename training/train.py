@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import time
@@ -15,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from training import contract
-from training.data import Digits, split_holdout
+from training.data import Digits, fingerprint, split_holdout
 from training.distill import Distiller, accuracy, distillation_loss
 from training.evaluate import as_model_input, evaluate
 from training.litert import agreement, export_litert
@@ -62,13 +61,6 @@ def seed_everything(seed: int) -> None:
     """Same seed, same model: seeds Python, NumPy and TF, and asks TF for deterministic ops."""
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
-
-
-def fingerprint(data: Digits) -> str:
-    """sha256 of the pixels and labels, whatever file layout they came from."""
-    digest = hashlib.sha256(np.ascontiguousarray(data.images).tobytes())
-    digest.update(data.labels.astype(np.int64).tobytes())
-    return digest.hexdigest()
 
 
 def library_versions() -> dict[str, str]:

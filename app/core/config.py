@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         1.0, ge=0, description="micro-batcher: longest wait for more requests to join a batch"
     )
     batching: bool = Field(True, description="coalesce concurrent requests into one model call")
+    cascade: bool = Field(
+        True,
+        description="where training calibrated one, answer with the fast network first and "
+        "hand only the images it is unsure of to the full model",
+    )
     inference_threads: int = Field(
         default_factory=lambda: min(2, available_cores()),
         gt=0,

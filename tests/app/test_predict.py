@@ -92,6 +92,9 @@ def test_health_and_model_info(client) -> None:
     assert info["input"]["shape"] == [28, 28, 1] and info["input"]["pixel_range"] == [0, 255]
     assert info["parameters"] > 10_000 and 0.99 < info["test_accuracy"] <= 1
     assert "keras" in info["versions"]
+    cascade = info["cascade"]  # the committed model answers through its calibrated cascade
+    assert cascade["fast_model"] == "fast/model.tflite" and 0 < cascade["threshold"] < 1
+    assert cascade["test"]["accuracy"] == info["test_accuracy"]
 
 
 def test_concurrent_requests_are_batched_and_correct(sample_digits) -> None:

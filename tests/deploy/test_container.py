@@ -63,6 +63,7 @@ def test_container_predicts(container, sample_digits) -> None:
     response = httpx.post(f"{url}/predict", files=files, timeout=30)
     assert response.status_code == 200 and response.json()["digit"] == label
     assert httpx.get(f"{url}/readyz").json() == {"status": "ready"}
+    assert httpx.get(f"{url}/model").json()["cascade"] is not None  # the fast network came along
 
 
 def test_container_does_not_run_as_root(container) -> None:
