@@ -15,6 +15,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -184,7 +185,8 @@ class MicroBatcher:
     """Coalesces concurrent requests into one model call on a dedicated inference thread.
 
     A batch closes when it reaches `max_batch` images, or when no announced request is still on
-    its way (being read or preprocessed), or after `max_wait_s`, whichever comes first.
+    its way (being read or preprocessed), or after `max_wait_s`, whichever comes first. A request
+    that finds itself alone is predicted at once, in its own task: no hops to the batcher's.
     """
 
     predict: Callable[[np.ndarray], np.ndarray]
@@ -198,6 +200,8 @@ class MicroBatcher:
     )
     task: asyncio.Task | None = None
     carry: Job | None = None
+    submitting: int = 0  # requests inside `submit`, deciding whether they are alone
+    busy: bool = False  # the batcher task holds jobs: collecting them, or the model runs them
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self.run(), name="micro-batcher")
@@ -221,15 +225,37 @@ class MicroBatcher:
             self.announced -= 1
 
     async def submit(self, images: np.ndarray) -> np.ndarray:
-        """Probabilities for (k, 28, 28) images, computed in a shared batch."""
+        """Probabilities for (k, 28, 28) images, computed in a shared batch, or at once alone."""
+        self.submitting += 1
+        try:
+            await asyncio.sleep(0)  # requests received meanwhile get to start and show up
+            alone = (
+                self.submitting == 1
+                and self.announced == 0
+                and not self.busy
+                and self.queue.empty()
+                and len(images) == 1
+            )
+        finally:
+            self.submitting -= 1
+        if alone:  # no batch is running: the interpreter is free, and this task may use it
+            return self.call(images[..., np.newaxis])
         job = Job(images, asyncio.get_running_loop().create_future())
         self.queue.put_nowait(job)
         return await job.future
 
+    def call(self, batch: np.ndarray) -> np.ndarray:
+        """The model on (N, 28, 28, 1), timed for `on_batch`."""
+        started = time.perf_counter()
+        probabilities = self.predict(batch)
+        if self.on_batch:
+            self.on_batch(len(batch), time.perf_counter() - started)
+        return probabilities
+
     async def collect(self) -> list[Job]:
         loop = asyncio.get_running_loop()
         jobs = [self.carry or await self.queue.get()]
-        self.carry = None
+        self.carry, self.busy = None, True
         size = len(jobs[0].images)
         deadline = loop.time() + self.max_wait_s
         while size < self.max_batch:
@@ -250,24 +276,27 @@ class MicroBatcher:
         loop = asyncio.get_running_loop()
         while True:
             jobs = await self.collect()
-            images = jobs[0].images if len(jobs) == 1 else np.concatenate([j.images for j in jobs])
-            batch = images[..., np.newaxis]  # a view: no copy for a lone request
-            started = loop.time()
             try:
-                if len(batch) == 1 and self.announced == 0 and self.queue.empty():
-                    probabilities = self.predict(batch)  # alone: a thread hop would cost more
-                else:  # LiteRT releases the GIL: the loop reads the next requests meanwhile
-                    probabilities = await loop.run_in_executor(self.executor, self.predict, batch)
-            except Exception as exc:
-                log.exception("inference failed for a batch of %d", len(batch))
-                for job in jobs:
-                    if not job.future.done():
-                        job.future.set_exception(exc)
-                continue
-            if self.on_batch:
-                self.on_batch(len(batch), loop.time() - started)
-            offset = 0
+                await self.answer(loop, jobs)
+            finally:
+                self.busy = False
+
+    async def answer(self, loop: asyncio.AbstractEventLoop, jobs: list[Job]) -> None:
+        images = jobs[0].images if len(jobs) == 1 else np.concatenate([j.images for j in jobs])
+        batch = images[..., np.newaxis]  # a view: no copy for a lone request
+        try:
+            if len(batch) == 1 and self.announced == 0 and self.queue.empty():
+                probabilities = self.call(batch)  # alone: a thread hop would cost more
+            else:  # LiteRT releases the GIL: the loop reads the next requests meanwhile
+                probabilities = await loop.run_in_executor(self.executor, self.call, batch)
+        except Exception as exc:
+            log.exception("inference failed for a batch of %d", len(batch))
             for job in jobs:
                 if not job.future.done():
-                    job.future.set_result(probabilities[offset : offset + len(job.images)])
-                offset += len(job.images)
+                    job.future.set_exception(exc)
+            return
+        offset = 0
+        for job in jobs:
+            if not job.future.done():
+                job.future.set_result(probabilities[offset : offset + len(job.images)])
+            offset += len(job.images)

@@ -74,6 +74,15 @@ def images_per_second(rounds: dict[str, Round], seconds: float) -> dict[str, flo
     return {name: statistics.median(values) for name, values in rates.items()}
 
 
+def event_loop() -> asyncio.AbstractEventLoop:
+    """The loop uvicorn runs the service on: uvloop where installed (uvicorn[standard])."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 def tensorflow_call(model_dir: Path) -> Callable[[np.ndarray], object] | None:
     """`tf.function` of model.keras, or None where TensorFlow is not installed."""
     try:
@@ -100,7 +109,7 @@ def main() -> None:
     full = LiteRTModel.open(loaded.path, settings.inference_threads)
     tensorflow = tensorflow_call(settings.model_dir)
     digits = load_idx_dir(VENDORED_MNIST, "test").images.astype(np.float32)
-    loop = asyncio.new_event_loop()
+    loop = event_loop()
     batcher = MicroBatcher(loaded.predict, max_batch=max(BATCHES))
     loop.run_until_complete(asyncio.sleep(0))
     loop.call_soon(batcher.start)
