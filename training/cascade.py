@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.inference import sha256, unsure
+from app.inference import ModelLoadError, sha256, unsure
 from training.contract import METRICS_FILENAME, SERVING_FILENAME
 from training.data import (
     VENDORED_MNIST,
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     model_dir = Path(args[0] if args else "model")
     try:
         cascade = calibrate(model_dir)
-    except (DataError, FileNotFoundError, KeyError) as exc:
+    except (DataError, ModelLoadError, FileNotFoundError, KeyError) as exc:
         print(f"error: cannot calibrate {model_dir}: {exc}", file=sys.stderr)
         return 2
     test = cascade["test"]

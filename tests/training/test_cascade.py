@@ -51,5 +51,9 @@ def test_networks_that_held_out_different_images_are_not_calibrated() -> None:
 
 def test_cli_says_what_is_missing(tmp_path, capsys) -> None:
     shutil.copy(MODEL_DIR / METRICS_FILENAME, tmp_path / METRICS_FILENAME)
-    assert main([str(tmp_path)]) == 2
+    assert main([str(tmp_path)]) == 2  # no fast network at all
     assert "cannot calibrate" in capsys.readouterr().err
+    (tmp_path / "fast").mkdir()
+    shutil.copy(MODEL_DIR / "fast" / METRICS_FILENAME, tmp_path / "fast" / METRICS_FILENAME)
+    assert main([str(tmp_path)]) == 2  # its measurements, but not its compiled file
+    assert "model file not found" in capsys.readouterr().err
