@@ -163,8 +163,6 @@ def load_model(model_dir: Path, threads: int = 1, cascade: bool = True) -> Loade
     served = open_cascade(model_dir, full, stored, threads) if cascade and stored else None
     if served:
         metrics = {**metrics, "test_accuracy": stored["test"]["accuracy"]}
-    elif "test" in metrics:
-        metrics = {**metrics, "test_accuracy": metrics["test"]["accuracy"]}
     return LoadedModel(
         predict=served.predict if served else full.predict,
         metrics=metrics,

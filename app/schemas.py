@@ -17,7 +17,7 @@ class Prediction(BaseModel):
                 "confidence": 0.998,
                 "probabilities": EXAMPLE_PROBABILITIES,
                 "filename": "seven.png",
-                "model": "mnist-default",
+                "model": "mnist-compact+mnist-default",
             }
         }
     )
@@ -52,7 +52,7 @@ class ModelInfo(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
-                "name": "mnist-default",
+                "name": "mnist-compact+mnist-default",
                 "architecture": "default",
                 "description": "VGG-style CNN, batch norm, dropout, augmentation, cosine LR",
                 "parameters": 198442,

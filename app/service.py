@@ -50,7 +50,11 @@ class Service:
 
     @property
     def model_name(self) -> str:
-        return self.model.metrics.get("model", {}).get("name", self.model.path.parent.name)
+        """What answers: the cascade (fast network + full model) where one is served."""
+        stored = self.model.metrics
+        if self.model.cascade:
+            return stored["cascade"]["name"]
+        return stored.get("model", {}).get("name", self.model.path.parent.name)
 
     def open_all(self, uploads: list[Upload]) -> list[Image.Image]:
         """Headers only: bombs and non-images are refused before any pixel is decoded."""

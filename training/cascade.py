@@ -81,6 +81,7 @@ def calibrate(model_dir: Path, fast_dir: Path | None = None) -> dict:
     val, tested = probabilities(validation), probabilities(test)
     threshold = pick_threshold(val["fast"], val["full"], validation.labels)
     cascade = {
+        "name": f"{fast_metrics['model']['name']}+{metrics['model']['name']}",
         "fast_model": files["fast"].relative_to(model_dir).as_posix(),
         "fast_model_parameters": fast_metrics["model"]["parameters"],
         "threshold": threshold,

@@ -20,6 +20,7 @@ def test_multipart_upload(client, sample_digits) -> None:
     assert sum(body["probabilities"]) == pytest.approx(1.0, abs=1e-4)
     assert body["confidence"] == max(body["probabilities"])
     assert body["input_image"] is None
+    assert body["model"] == "mnist-compact+mnist-default"  # the cascade answered
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT"])
@@ -95,6 +96,7 @@ def test_health_and_model_info(client) -> None:
     cascade = info["cascade"]  # the committed model answers through its calibrated cascade
     assert cascade["fast_model"] == "fast/model.tflite" and 0 < cascade["threshold"] < 1
     assert cascade["test"]["accuracy"] == info["test_accuracy"]
+    assert info["name"] == cascade["name"] == "mnist-compact+mnist-default"
 
 
 def test_concurrent_requests_are_batched_and_correct(sample_digits) -> None:
