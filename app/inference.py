@@ -115,7 +115,7 @@ class LoadedModel:
     predict: Callable[[np.ndarray], np.ndarray]  # (N, 28, 28, 1) float32 -> (N, 10) probabilities
     metrics: dict  # metrics.json, its test_accuracy that of what is served (cascade or not)
     path: Path
-    parameters: int | None  # as training counted them (metrics.json)
+    parameters: int | None  # as training counted them (metrics.json); both networks' in a cascade
     cascade: Cascade | None = None
 
 
@@ -161,13 +161,15 @@ def load_model(model_dir: Path, threads: int = 1, cascade: bool = True) -> Loade
     metrics = read_metrics(model_dir)
     stored = metrics.get("cascade")
     served = open_cascade(model_dir, full, stored, threads) if cascade and stored else None
+    parameters = metrics.get("model", {}).get("parameters")
     if served:
         metrics = {**metrics, "test_accuracy": stored["test"]["accuracy"]}
+        parameters = parameters and parameters + stored["fast_model_parameters"]
     return LoadedModel(
         predict=served.predict if served else full.predict,
         metrics=metrics,
         path=path,
-        parameters=metrics.get("model", {}).get("parameters"),
+        parameters=parameters,
         cascade=served,
     )
 

@@ -97,6 +97,7 @@ def test_health_and_model_info(client) -> None:
     assert cascade["fast_model"] == "fast/model.tflite" and 0 < cascade["threshold"] < 1
     assert cascade["test"]["accuracy"] == info["test_accuracy"]
     assert info["name"] == cascade["name"] == "mnist-compact+mnist-default"
+    assert info["parameters"] == 662_612 + cascade["fast_model_parameters"]  # both networks
 
 
 def test_concurrent_requests_are_batched_and_correct(sample_digits) -> None:
