@@ -27,6 +27,7 @@ from training.data import (
     load_idx_dir,
     split_holdout,
 )
+from training.evaluate import as_model_input
 from training.litert import run_litert
 
 FAST_DIR = "fast"  # where the fast network lives inside the model folder
@@ -48,9 +49,10 @@ def measure(fast: np.ndarray, full: np.ndarray, labels: np.ndarray, threshold: f
     }
 
 
-def pick_threshold(fast: np.ndarray, full: np.ndarray, labels: np.ndarray) -> float:
-    """Most accurate on these (validation) images; among equals, the one handing on fewest."""
-    return max(THRESHOLDS, key=lambda t: (measure(fast, full, labels, t)["accuracy"], -t))
+def pick_threshold(measured: dict[float, dict]) -> float:
+    """Given each threshold measured on validation images: the most accurate; among equals,
+    the one handing on fewest."""
+    return max(measured, key=lambda t: (measured[t]["accuracy"], -t))
 
 
 def same_split(metrics: dict, fast: dict, data: Digits) -> tuple[Digits, Digits]:
@@ -75,11 +77,12 @@ def calibrate(model_dir: Path, fast_dir: Path | None = None) -> dict:
     files = {"full": model_dir / SERVING_FILENAME, "fast": fast_dir / SERVING_FILENAME}
 
     def probabilities(data: Digits) -> dict[str, np.ndarray]:
-        images = data.images[..., np.newaxis].astype(np.float32)
+        images = as_model_input(data.images)
         return {stage: run_litert(path, images) for stage, path in files.items()}
 
     val, tested = probabilities(validation), probabilities(test)
-    threshold = pick_threshold(val["fast"], val["full"], validation.labels)
+    on_validation = {t: measure(val["fast"], val["full"], validation.labels, t) for t in THRESHOLDS}
+    threshold = pick_threshold(on_validation)
     cascade = {
         "name": f"{fast_metrics['model']['name']}+{metrics['model']['name']}",
         "fast_model": files["fast"].relative_to(model_dir).as_posix(),
@@ -87,11 +90,9 @@ def calibrate(model_dir: Path, fast_dir: Path | None = None) -> dict:
         "threshold": threshold,
         "rule": "the fast network answers where its top probability reaches the threshold; "
         "the full model answers the rest",
-        "validation": measure(val["fast"], val["full"], validation.labels, threshold),
+        "validation": on_validation[threshold],
         "test": measure(tested["fast"], tested["full"], test.labels, threshold),
-        "thresholds_on_validation": {
-            str(t): measure(val["fast"], val["full"], validation.labels, t) for t in THRESHOLDS
-        },
+        "thresholds_on_validation": {str(t): figures for t, figures in on_validation.items()},
         "sha256": {path.relative_to(model_dir).as_posix(): sha256(path) for path in files.values()},
     }
     metrics["cascade"] = cascade
