@@ -13,7 +13,7 @@ COPY requirements/docker.lock /tmp/docker.lock
 RUN /opt/venv/bin/pip install -r /tmp/docker.lock
 COPY pyproject.toml README.md /src/
 COPY app /src/app
-COPY training /src/training
+COPY digits /src/digits
 # pip itself is only needed to build; the import check fails the build early if serving breaks
 RUN /opt/venv/bin/pip install --no-deps /src \
  && /opt/venv/bin/python -c "import app.main" \

@@ -17,13 +17,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.deps import require_api_key
 from app.api.routes import health, metrics, model, noop, predict, ui
+from app.batching import MicroBatcher
 from app.core.config import Settings, get_settings
 from app.core.errors import install_error_handlers
-from app.inference import MicroBatcher, ModelLoadError, load_model
-from app.observability import RequestMetricsMiddleware, ServiceMetrics
+from app.model import load_model
 from app.service import Service
-from app.uploads import BodyLimitMiddleware
-from training.contract import INPUT_SHAPE
+from app.telemetry import RequestMetricsMiddleware, Telemetry
+from app.uploads import UploadLimits, UploadReader
+from digits.contract import INPUT_SHAPE
+from digits.runtime import ModelLoadError
 
 log = logging.getLogger("app")
 STATIC_DIR = Path(__file__).parent / "static"
@@ -43,22 +45,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     except ModelLoadError as exc:
         app.state.startup_error = str(exc)
         raise
-    metrics: ServiceMetrics = app.state.metrics
-    metrics.describe_model(loaded.metrics, loaded.parameters)
+    telemetry: Telemetry = app.state.telemetry
+    telemetry.describe_model(loaded.answering)
     if loaded.cascade:
-        loaded.cascade.on_handed_on = metrics.handed_on.inc
+        loaded.cascade.on_handed_on = telemetry.handed_on.inc
     batcher = MicroBatcher(
         loaded.predict,
         max_batch=settings.batch_max_size if settings.batching else 1,
         max_wait_s=settings.batch_max_wait_ms / 1000 if settings.batching else 0.0,
-        on_batch=metrics.observe_batch,
+        on_batch=telemetry.observe_batch,
     )
     for size in (1, batcher.max_batch):  # the first calls are slow: make them before traffic
         await run_in_threadpool(loaded.predict, np.zeros((size, *INPUT_SHAPE), np.float32))
     batcher.start()
-    service = Service(settings, loaded, batcher, metrics, ready=True)
+    reader = UploadReader(UploadLimits.from_settings(settings))
+    service = Service(settings, loaded, batcher, telemetry, reader, ready=True)
     app.state.service = service
-    log.info("model %s loaded from %s; ready", service.model_name, loaded.path)
+    log.info("model %s loaded from %s; ready", loaded.answering.name, loaded.path)
     try:
         yield
     finally:
@@ -96,21 +99,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.metrics = ServiceMetrics()
-    app.state.on_reject = lambda reason: app.state.metrics.rejections.labels(reason).inc()
+    app.state.telemetry = Telemetry()
     install_error_handlers(app)
     # the key check only where a key is set: its dependency costs ~0.1 ms a request otherwise
     key_check = [Depends(require_api_key)] if settings.api_key else []
     app.include_router(predict.router, dependencies=key_check)
-    for router in (metrics.router, health.router, model.router, noop.router):
+    for router in (metrics.router, health.router, model.router, ui.router):
         app.include_router(router)
-    app.include_router(ui.router)
+    if settings.noop_route:
+        app.include_router(noop.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(
-        BodyLimitMiddleware,
-        single_limit=settings.max_upload_bytes,
-        batch_limit=settings.max_batch_bytes,
-    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -118,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "PUT"],
             allow_headers=["*"],
         )
-    app.add_middleware(RequestMetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(RequestMetricsMiddleware, telemetry=app.state.telemetry)
     app.add_middleware(StartupErrorMiddleware, fastapi_app=app)
     return app
 

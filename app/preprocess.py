@@ -15,12 +15,12 @@ from __future__ import annotations
 import io
 import struct
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from training.contract import DIGIT_BOX, IMAGE_SIZE, PIXEL_MAX
+from app.core.errors import ImageRejected
+from digits.contract import DIGIT_BOX, IMAGE_SIZE, PIXEL_MAX
 
 WORKING_SIZE = 256  # large uploads are reduced to this before analysis: bounded work per request
 INK_THRESHOLD = 0.25  # fraction of the peak ink level that counts as the digit when cropping
@@ -28,18 +28,6 @@ MIN_SIDE = 8  # pixels: anything narrower cannot show a digit
 MIN_CONTRAST = 24  # ink levels (0-255) below which an image is taken as blank
 HIGH_BIT_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error)
-
-
-@dataclass
-class ImageRejected(Exception):
-    """An upload that cannot be turned into a digit; carries the HTTP answer it deserves."""
-
-    status: int
-    code: str
-    message: str
-
-    def __str__(self) -> str:
-        return self.message
 
 
 def open_image(data: bytes, max_pixels: int) -> Image.Image:
@@ -231,11 +219,6 @@ def fit_digit(ink: np.ndarray) -> np.ndarray:
     frame = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)
     frame[top : top + digit.shape[0], left : left + digit.shape[1]] = digit
     return frame
-
-
-def preprocess(data: bytes, max_pixels: int) -> np.ndarray:
-    """Encoded image bytes -> float32 (28, 28) raw pixels, 0-255, light digit on dark."""
-    return to_model_input(open_image(data, max_pixels))
 
 
 def to_model_input(image: Image.Image) -> np.ndarray:

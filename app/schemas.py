@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from training.contract import NUM_CLASSES
+from digits.contract import NUM_CLASSES
 
 EXAMPLE_PROBABILITIES = [0.0, 0.0, 0.001, 0.0, 0.0, 0.0, 0.0, 0.998, 0.0, 0.001]
 

@@ -1,13 +1,14 @@
-"""What the app holds while it runs: settings, the loaded model, the batcher and the metrics.
+"""The data plane: what the app holds while it runs, and the one path every image takes.
 
-Endpoints (JSON API and browser page alike) classify uploads through `Service.classify`, so every
-route reads, preprocesses, batches and counts images the same way.
+Routes stay thin: the JSON API and the browser page alike hand a request's uploads to
+`Service.classify`, which reads them, preprocesses them, predicts them in a shared batch and
+builds the answers, so every route reads, checks, batches and counts images the same way.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -15,17 +16,19 @@ import numpy as np
 from PIL import Image
 from starlette.concurrency import run_in_threadpool
 
+from app.batching import MicroBatcher
 from app.core.config import Settings
-from app.inference import LoadedModel, MicroBatcher
-from app.observability import ServiceMetrics
-from app.preprocess import ImageRejected, open_image, pixel_count, to_model_input, to_png
+from app.core.errors import ImageRejected
+from app.model import ServedModel
+from app.preprocess import open_image, pixel_count, to_model_input, to_png
 from app.schemas import ModelInfo, Prediction
-from app.uploads import Upload
-from training.contract import describe
+from app.telemetry import Telemetry
+from app.uploads import Upload, UploadReader
+from digits.contract import describe
 
-# Up to this many pixels per request (MNIST-sized uploads and small crops: ~0.3-1 ms of work),
-# preparing on the event loop is cheaper than the hop to a worker thread; larger uploads (a
-# 280x280 canvas costs several ms) go to the threadpool so that they never stall other requests.
+# Up to this many pixels per request (MNIST-sized uploads and small crops), preparing on the
+# event loop is cheaper than the hop to a worker thread; larger uploads (a 280x280 canvas) go to
+# the threadpool so that they never stall other requests (`bench/results.md`).
 INLINE_PIXELS = 128 * 128
 
 
@@ -43,18 +46,11 @@ def naming(upload: Upload, among: int) -> Iterator[None]:
 @dataclass
 class Service:
     settings: Settings
-    model: LoadedModel
+    model: ServedModel
     batcher: MicroBatcher
-    metrics: ServiceMetrics
+    telemetry: Telemetry
+    reader: UploadReader
     ready: bool = False
-
-    @property
-    def model_name(self) -> str:
-        """What answers: the cascade (fast network + full model) where one is served."""
-        stored = self.model.metrics
-        if self.model.cascade:
-            return stored["cascade"]["name"]
-        return stored.get("model", {}).get("name", self.model.path.parent.name)
 
     def open_all(self, uploads: list[Upload]) -> list[Image.Image]:
         """Headers only: bombs and non-images are refused before any pixel is decoded."""
@@ -79,11 +75,12 @@ class Service:
         return await run_in_threadpool(self.convert_all, uploads, opened)
 
     async def classify(
-        self, read: Callable[[], Awaitable[list[Upload]]], include_input: bool = False
+        self, reading: Awaitable[list[Upload]], include_input: bool = False
     ) -> list[Prediction]:
-        """Read and preprocess the uploads, predict them in one batch."""
+        """Read the uploads (`reading`, one of `reader`'s methods on the request), preprocess
+        them, predict them in one batch."""
         with self.batcher.expecting():
-            uploads = await read()
+            uploads = await reading
             images = await self.preprocess_all(uploads)
         probabilities = await self.batcher.submit(images)
         return [
@@ -98,7 +95,7 @@ class Service:
         # float32 softmax sums to 1 only within 1e-7; Python floats round faster than numpy's
         shares = (probabilities / probabilities.sum(dtype=np.float64)).tolist()
         rounded = [round(p, 6) for p in shares]
-        self.metrics.digit_counts[digit].inc()
+        self.telemetry.digit_counts[digit].inc()
         input_image = None
         if image is not None:
             input_image = "data:image/png;base64," + base64.b64encode(to_png(image)).decode()
@@ -107,21 +104,35 @@ class Service:
             confidence=rounded[digit],
             probabilities=rounded,
             filename=filename,
-            model=self.model_name,
+            model=self.model.answering.name,
             input_image=input_image,
         )
 
     def model_info(self) -> ModelInfo:
-        stored = self.model.metrics
-        model = stored.get("model", {})
+        card, answering = self.model.card, self.model.answering
         return ModelInfo(
-            name=self.model_name,
-            architecture=model.get("architecture", "unknown"),
-            description=model.get("description"),
-            parameters=self.model.parameters,
+            name=answering.name,
+            architecture=answering.architecture,
+            description=card.model.description,
+            parameters=answering.parameters,
             input=describe(),
-            trained_at=stored.get("created_at"),
-            test_accuracy=stored.get("test_accuracy"),
-            versions=stored.get("versions", {}),
-            cascade=stored.get("cascade") if self.model.cascade else None,
+            trained_at=answering.created_at,
+            test_accuracy=answering.test_accuracy,
+            versions=card.versions,
+            cascade=answering.cascade.model_dump(mode="json") if answering.cascade else None,
         )
+
+    def card_json(self) -> dict:
+        """The card as stored, its top-level test accuracy that of what answers, and `served`
+        saying what that is."""
+        answering = self.model.answering
+        return {
+            **self.model.card.as_json(),
+            "test_accuracy": answering.test_accuracy,
+            "served": {
+                "name": answering.name,
+                "parameters": answering.parameters,
+                "test_accuracy": answering.test_accuracy,
+                "cascade": answering.cascade is not None,
+            },
+        }

@@ -1,18 +1,24 @@
-"""Getting image bytes out of requests, within limits enforced while the body is still arriving."""
+"""Reading uploads out of requests, within limits enforced while the body is still arriving.
+
+One reader for every route that takes images: it knows the limits (built once from the
+settings) and refuses an oversized body from its Content-Length at once, or as soon as the
+streamed bytes pass the limit, so a huge upload is never buffered whole.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from fastapi import Request
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive
 
-from app.core.errors import ApiError, error_response
+from app.core.config import Settings
+from app.core.errors import ApiError
 
 RAW_TYPES = ("image/", "application/octet-stream")
-MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the file itself
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the files themselves
 
 
 @dataclass
@@ -21,108 +27,113 @@ class Upload:
     filename: str | None
 
 
-def too_large(limit: int) -> ApiError:
-    image_limit = limit - MULTIPART_OVERHEAD
+@dataclass(frozen=True)
+class UploadLimits:
+    image_bytes: int  # one image
+    batch_bytes: int  # a whole /predict/batch request
+    batch_files: int  # images in one /predict/batch request
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> UploadLimits:
+        return cls(settings.max_upload_bytes, settings.max_batch_bytes, settings.max_batch_files)
+
+
+def too_large(image_limit: int) -> ApiError:
     return ApiError(413, "payload_too_large", f"The upload exceeds the {image_limit:,}-byte limit.")
 
 
-class BodyLimitMiddleware:
-    """Refuses oversized bodies from Content-Length at once, or as soon as the streamed bytes
-    pass the limit: a huge upload is never buffered whole."""
+def bounded(request: Request, limit: int) -> Request:
+    """The request, its body refused with a 413 once it is known to exceed `limit` bytes (plus
+    the multipart overhead): from Content-Length before anything is read, else while streaming."""
+    cap = limit + MULTIPART_OVERHEAD
+    declared = request.headers.get("content-length", "")
+    received = 0
+    receive: Receive = request.receive
 
-    def __init__(self, app: ASGIApp, single_limit: int, batch_limit: int) -> None:
-        self.app = app
-        self.single_limit = single_limit + MULTIPART_OVERHEAD
-        self.batch_limit = batch_limit + MULTIPART_OVERHEAD
+    async def limited_receive() -> Message:
+        nonlocal received
+        if declared.isdigit() and int(declared) > cap:
+            raise too_large(limit)
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > cap:
+                raise too_large(limit)
+        return message
 
-    def limit_for(self, path: str) -> int:
-        return self.batch_limit if path.rstrip("/").endswith("/batch") else self.single_limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT"):
-            await self.app(scope, receive, send)
-            return
-        limit = self.limit_for(scope["path"])
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            error = too_large(limit)
-            response = error_response(error.status, error.code, error.message)
-            await response(scope, receive, send)
-            return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise too_large(limit)
-            return message
-
-        await self.app(scope, limited_receive, send)
+    return Request(request.scope, limited_receive)
 
 
-async def read_raw_body(request: Request) -> bytes:
-    chunks = [chunk async for chunk in request.stream()]
-    return b"".join(chunks)
+class UploadReader:
+    """Images out of a request: as multipart fields or as the raw body, within the limits."""
 
+    def __init__(self, limits: UploadLimits) -> None:
+        self.limits = limits
 
-async def read_files(request: Request, field: str, max_files: int, max_bytes: int) -> list[Upload]:
-    """The files of one multipart field, each checked against the per-image size limit."""
-    try:
-        form = await request.form(max_files=max_files, max_fields=max_files + 16)
-    except HTTPException as exc:
-        detail = str(exc.detail)
-        if detail.startswith("Too many files"):
-            raise ApiError(
-                413, "too_many_files", f"Too many files: at most {max_files} per request."
-            ) from None
-        raise ApiError(400, "bad_multipart", f"Malformed multipart body: {detail}") from None
-    values = form.getlist(field)
-    if not values:
-        fields = ", ".join(sorted(set(form.keys()))) or "none"
-        raise ApiError(
-            422,
-            "missing_file",
-            f"Send the image as multipart field '{field}' (got fields: {fields}).",
-        )
-    uploads = []
-    for value in values:
-        if not isinstance(value, UploadFile):
-            raise ApiError(422, "not_a_file", f"Field '{field}' must be a file upload, not text.")
-        data = await value.read()
-        if len(data) > max_bytes:
-            raise ApiError(
-                413,
-                "payload_too_large",
-                f"{value.filename or 'a file'} exceeds {max_bytes:,} bytes.",
-            )
-        uploads.append(Upload(data, value.filename))
-    return uploads
-
-
-async def read_single(request: Request, max_bytes: int) -> Upload:
-    """One image: multipart field `file`, or the raw body with an image/* content type."""
-    content_type = request.headers.get("content-type", "").lower()
-    if content_type.startswith("multipart/form-data"):
-        return (await read_files(request, "file", 1, max_bytes))[0]
-    if not content_type or content_type.startswith(RAW_TYPES):
-        return Upload(await read_raw_body(request), None)
-    raise ApiError(
-        415,
-        "unsupported_media_type",
-        f"Content type {content_type!r} is not accepted: send multipart/form-data with field "
-        "'file', or the image itself with an image/* content type.",
-    )
-
-
-async def read_batch(request: Request, max_files: int, max_bytes: int) -> list[Upload]:
-    content_type = request.headers.get("content-type", "").lower()
-    if not content_type.startswith("multipart/form-data"):
+    async def image(self, request: Request) -> list[Upload]:
+        """One image: multipart field `file`, or the raw body with an image/* content type."""
+        content_type = request.headers.get("content-type", "").lower()
+        body = bounded(request, self.limits.image_bytes)
+        if content_type.startswith("multipart/form-data"):
+            return await self._files(await self._form(body, 1), "file")
+        if not content_type or content_type.startswith(RAW_TYPES):
+            return [Upload(b"".join([chunk async for chunk in body.stream()]), None)]
         raise ApiError(
             415,
             "unsupported_media_type",
-            "Send multipart/form-data with one or more 'files' fields.",
+            f"Content type {content_type!r} is not accepted: send multipart/form-data with field "
+            "'file', or the image itself with an image/* content type.",
         )
-    return await read_files(request, "files", max_files, max_bytes)
+
+    async def images(self, request: Request) -> list[Upload]:
+        """Several images, as repeated multipart fields `files`."""
+        if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+            raise ApiError(
+                415,
+                "unsupported_media_type",
+                "Send multipart/form-data with one or more 'files' fields.",
+            )
+        body = bounded(request, self.limits.batch_bytes)
+        return await self._files(await self._form(body, self.limits.batch_files), "files")
+
+    async def form_image(self, request: Request) -> tuple[list[Upload], FormData]:
+        """The page's form: its image (field `file`) and its other fields."""
+        form = await self._form(bounded(request, self.limits.image_bytes), 1)
+        return await self._files(form, "file"), form
+
+    async def _form(self, request: Request, max_files: int) -> FormData:
+        try:
+            return await request.form(max_files=max_files, max_fields=max_files + 16)
+        except HTTPException as exc:
+            detail = str(exc.detail)
+            if detail.startswith("Too many files"):
+                raise ApiError(
+                    413, "too_many_files", f"Too many files: at most {max_files} per request."
+                ) from None
+            raise ApiError(400, "bad_multipart", f"Malformed multipart body: {detail}") from None
+
+    async def _files(self, form: FormData, field: str) -> list[Upload]:
+        """The files of one multipart field, each checked against the per-image size limit."""
+        values = form.getlist(field)
+        if not values:
+            fields = ", ".join(sorted(set(form.keys()))) or "none"
+            raise ApiError(
+                422,
+                "missing_file",
+                f"Send the image as multipart field '{field}' (got fields: {fields}).",
+            )
+        uploads = []
+        for value in values:
+            if not isinstance(value, UploadFile):
+                raise ApiError(
+                    422, "not_a_file", f"Field '{field}' must be a file upload, not text."
+                )
+            data = await value.read()
+            if len(data) > self.limits.image_bytes:
+                raise ApiError(
+                    413,
+                    "payload_too_large",
+                    f"{value.filename or 'a file'} exceeds {self.limits.image_bytes:,} bytes.",
+                )
+            uploads.append(Upload(data, value.filename))
+        return uploads

@@ -25,9 +25,11 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from app.batching import MicroBatcher
 from app.core.config import Settings
-from app.inference import LiteRTModel, MicroBatcher, load_model
-from training.contract import INPUT_SHAPE, MODEL_FILENAME
+from app.model import load_model
+from digits.contract import INPUT_SHAPE, MODEL_FILENAME
+from digits.runtime import LiteRTModel
 from training.data import VENDORED_MNIST, load_idx_dir
 
 BATCHES = (1, 64, 256)

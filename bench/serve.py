@@ -24,8 +24,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import MULTIPART_BOUNDARY, multipart_body, running_service
-from tests.styles import mnist_png
+from bench.harness import MULTIPART_BOUNDARY, multipart_body, running_service
+from bench.styles import mnist_png
 from training.data import VENDORED_MNIST, load_idx_dir
 
 CONCURRENCY = (1, 8, 32, 64)
@@ -144,7 +144,7 @@ def main() -> int:
     report: list[str] = []
 
     tf_import = import_tensorflow_s()
-    with running_service("bench_server.log") as server:
+    with running_service("bench_server.log", DIGITS_NOOP_ROUTE="true") as server:
         startup, rss_start = server.startup_s, rss_mb(server.process)
         rows, noop = [], {}
         for c in CONCURRENCY:
@@ -165,7 +165,9 @@ def main() -> int:
         "",
     ]
 
-    with running_service("bench_server_unbatched.log", DIGITS_BATCHING="false") as unbatched:
+    with running_service(
+        "bench_server_unbatched.log", DIGITS_BATCHING="false", DIGITS_NOOP_ROUTE="true"
+    ) as unbatched:
         off = [run_wrk(f"{unbatched.url}/predict", script, c, args.duration) for c in (8, 32, 64)]
     on = {r.concurrency: r for r in rows if r.endpoint == "predict"}
     report += [
@@ -180,7 +182,9 @@ def main() -> int:
             f"| {r.concurrency} | {o.rps:.0f} | {r.rps:.0f} | {o.rps / r.rps:.2f}x | "
             f"{o.p50_ms:.2f} | {r.p50_ms:.2f} |"
         )
-    with running_service("bench_server_full_model.log", DIGITS_CASCADE="false") as plain:
+    with running_service(
+        "bench_server_full_model.log", DIGITS_CASCADE="false", DIGITS_NOOP_ROUTE="true"
+    ) as plain:
         full = [run_wrk(f"{plain.url}/predict", script, c, args.duration) for c in (1, 32)]
     report += [
         "",

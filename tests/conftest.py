@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import io
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from app.core.config import Settings
 from app.main import create_app
+from bench.harness import MODEL_DIR, running_service
+from digits.contract import SERVING_FILENAME
+from digits.runtime import LiteRTModel
 from training.data import VENDORED_MNIST, Digits, load_idx_dir
-
-REPO = Path(__file__).resolve().parent.parent
-MODEL_DIR = REPO / "model"
-ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", REPO / "artifacts"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,24 +25,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="run the load test at its full size (20,000 requests) instead of the quick one",
     )
-
-
-def png_bytes(pixels: np.ndarray, mode: str = "L") -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(pixels, mode=mode).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-MULTIPART_BOUNDARY = "digits-boundary"
-
-
-def multipart_body(png: bytes, filename: str = "digit.png") -> bytes:
-    """A one-file multipart body (field `file`), for clients that send raw bytes themselves."""
-    head = (
-        f'--{MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
-        f'filename="{filename}"\r\nContent-Type: image/png\r\n\r\n'
-    )
-    return head.encode() + png + f"\r\n--{MULTIPART_BOUNDARY}--\r\n".encode()
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +39,12 @@ def sample_digits(mnist_test: Digits) -> Digits:
     return mnist_test.subset(picks)
 
 
+@pytest.fixture(scope="module")
+def runtime() -> LiteRTModel:
+    """The committed full model, through the runtime the service uses."""
+    return LiteRTModel.open(MODEL_DIR / SERVING_FILENAME)
+
+
 def make_client(**overrides) -> TestClient:
     settings = Settings(model_dir=MODEL_DIR, **overrides)
     return TestClient(create_app(settings), raise_server_exceptions=False)
@@ -78,67 +55,6 @@ def client() -> Iterator[TestClient]:
     """The app on the committed model, lifespan run (model loaded, warmed up)."""
     with make_client() as test_client:
         yield test_client
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class ServiceProcess:
-    url: str
-    process: subprocess.Popen
-    startup_s: float
-
-
-@contextmanager
-def running_service(log_name: str = "live_server.log", **env: str) -> Iterator[ServiceProcess]:
-    """The service as the README starts it (uvicorn, committed model) on a free loopback port."""
-    port = free_port()
-    environment = {
-        **os.environ,
-        "DIGITS_MODEL_DIR": str(MODEL_DIR),
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        **env,
-    }
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = ARTIFACTS / log_name
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "app.main:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--timeout-graceful-shutdown",
-        "20",
-    ]
-    with open(log, "w") as log_file:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            command, cwd=REPO, env=environment, stdout=log_file, stderr=subprocess.STDOUT
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            while True:
-                assert process.poll() is None, log.read_text()
-                assert time.perf_counter() - started < 120, "not ready in 120 s"
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.05)
-            yield ServiceProcess(url, process, time.perf_counter() - started)
-        finally:
-            if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

@@ -11,14 +11,15 @@ compiled files it measured, which the service checks before it trusts the thresh
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from app.inference import ModelLoadError, sha256, unsure
-from training.contract import METRICS_FILENAME, SERVING_FILENAME
+from digits.card import CardError, CascadeEvaluation, CascadeRecord, ModelCard
+from digits.cascade import unsure
+from digits.contract import METRICS_FILENAME, SERVING_FILENAME
+from digits.runtime import ModelLoadError, sha256
 from training.data import (
     VENDORED_MNIST,
     DataError,
@@ -40,39 +41,39 @@ def answer(fast: np.ndarray, full: np.ndarray, threshold: float) -> tuple[np.nda
     return np.where(handed_on, full.argmax(axis=1), fast.argmax(axis=1)), handed_on
 
 
-def measure(fast: np.ndarray, full: np.ndarray, labels: np.ndarray, threshold: float) -> dict:
+def measure(
+    fast: np.ndarray, full: np.ndarray, labels: np.ndarray, threshold: float
+) -> CascadeEvaluation:
     digits, handed_on = answer(fast, full, threshold)
-    return {
-        "accuracy": round(float((digits == labels).mean()), 6),
-        "errors": int((digits != labels).sum()),
-        "handed_on": round(float(handed_on.mean()), 6),
-    }
+    return CascadeEvaluation(
+        accuracy=round(float((digits == labels).mean()), 6),
+        errors=int((digits != labels).sum()),
+        handed_on=round(float(handed_on.mean()), 6),
+    )
 
 
-def pick_threshold(measured: dict[float, dict]) -> float:
+def pick_threshold(measured: dict[float, CascadeEvaluation]) -> float:
     """Given each threshold measured on validation images: the most accurate; among equals,
     the one handing on fewest."""
-    return max(measured, key=lambda t: (measured[t]["accuracy"], -t))
+    return max(measured, key=lambda t: (measured[t].accuracy, -t))
 
 
-def same_split(metrics: dict, fast: dict, data: Digits) -> tuple[Digits, Digits]:
+def same_split(card: ModelCard, fast: ModelCard, data: Digits) -> tuple[Digits, Digits]:
     """The validation images of both networks, or DataError: calibrating on images either one
     was trained on would flatter the cascade."""
-    split = [(m["training"]["seed"], m["training"]["validation_size"]) for m in (metrics, fast)]
+    split = [(c.training["seed"], c.training["validation_size"]) for c in (card, fast)]
     if split[0] != split[1]:
         raise DataError(f"the two networks held out different validation splits: {split}")
-    if fingerprint(data) != metrics["data"]["train_sha256"]:
+    if fingerprint(data) != card.data["train_sha256"]:
         raise DataError("the model was not trained on the vendored MNIST: cannot rebuild its split")
     return split_holdout(data, split[0][1], split[0][0])
 
 
-def calibrate(model_dir: Path, fast_dir: Path | None = None) -> dict:
-    """Pick the threshold, measure the cascade, and record it in MODEL_DIR/metrics.json."""
+def calibrate(model_dir: Path, fast_dir: Path | None = None) -> CascadeRecord:
+    """Pick the threshold, measure the cascade, and record it in MODEL_DIR's card."""
     fast_dir = fast_dir or model_dir / FAST_DIR
-    metrics_path = model_dir / METRICS_FILENAME
-    metrics = json.loads(metrics_path.read_text())
-    fast_metrics = json.loads((fast_dir / METRICS_FILENAME).read_text())
-    _, validation = same_split(metrics, fast_metrics, load_idx_dir(VENDORED_MNIST, "train"))
+    card, fast_card = ModelCard.read(model_dir), ModelCard.read(fast_dir)
+    _, validation = same_split(card, fast_card, load_idx_dir(VENDORED_MNIST, "train"))
     test = load_idx_dir(VENDORED_MNIST, "test")
     files = {"full": model_dir / SERVING_FILENAME, "fast": fast_dir / SERVING_FILENAME}
 
@@ -83,21 +84,20 @@ def calibrate(model_dir: Path, fast_dir: Path | None = None) -> dict:
     val, tested = probabilities(validation), probabilities(test)
     on_validation = {t: measure(val["fast"], val["full"], validation.labels, t) for t in THRESHOLDS}
     threshold = pick_threshold(on_validation)
-    cascade = {
-        "name": f"{fast_metrics['model']['name']}+{metrics['model']['name']}",
-        "fast_model": files["fast"].relative_to(model_dir).as_posix(),
-        "fast_model_parameters": fast_metrics["model"]["parameters"],
-        "threshold": threshold,
-        "rule": "the fast network answers where its top probability reaches the threshold; "
+    card.cascade = CascadeRecord(
+        name=f"{fast_card.model.name}+{card.model.name}",
+        fast_model=files["fast"].relative_to(model_dir).as_posix(),
+        fast_model_parameters=fast_card.model.parameters,
+        threshold=threshold,
+        rule="the fast network answers where its top probability reaches the threshold; "
         "the full model answers the rest",
-        "validation": on_validation[threshold],
-        "test": measure(tested["fast"], tested["full"], test.labels, threshold),
-        "thresholds_on_validation": {str(t): figures for t, figures in on_validation.items()},
-        "sha256": {path.relative_to(model_dir).as_posix(): sha256(path) for path in files.values()},
-    }
-    metrics["cascade"] = cascade
-    metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
-    return cascade
+        validation=on_validation[threshold],
+        test=measure(tested["fast"], tested["full"], test.labels, threshold),
+        thresholds_on_validation={str(t): figures for t, figures in on_validation.items()},
+        sha256={path.relative_to(model_dir).as_posix(): sha256(path) for path in files.values()},
+    )
+    card.write(model_dir)
+    return card.cascade
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,13 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     model_dir = Path(args[0] if args else "model")
     try:
         cascade = calibrate(model_dir)
-    except (DataError, ModelLoadError, FileNotFoundError, KeyError) as exc:
+    except (DataError, CardError, ModelLoadError, KeyError) as exc:
         print(f"error: cannot calibrate {model_dir}: {exc}", file=sys.stderr)
         return 2
-    test = cascade["test"]
+    test = cascade.test
     print(
-        f"threshold {cascade['threshold']}: test accuracy {test['accuracy']:.4%} "
-        f"({test['errors']} errors), {test['handed_on']:.2%} of images handed to the full model; "
+        f"threshold {cascade.threshold}: test accuracy {test.accuracy:.4%} "
+        f"({test.errors} errors), {test.handed_on:.2%} of images handed to the full model; "
         f"recorded in {model_dir / METRICS_FILENAME}"
     )
     return 0

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from training.contract import METRICS_FILENAME, MODEL_FILENAME
+from digits.contract import METRICS_FILENAME, MODEL_FILENAME
 from training.data import FORMATS, VENDORED_MNIST, DataError, Digits, load_source, mnist_checksums
 from training.models import ARCHITECTURES
 

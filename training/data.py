@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from training.contract import IMAGE_SIZE, LABELS, PIXEL_MAX
+from digits.contract import IMAGE_SIZE, LABELS, PIXEL_MAX
 
 VENDORED_MNIST = Path(__file__).resolve().parent.parent / "data" / "mnist"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from training.contract import NUM_CLASSES
+from digits.contract import NUM_CLASSES
 from training.models import augmentation
 
 TEMPERATURE = 3.0  # softens both distributions: the teacher's near-misses carry information

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from training.contract import LABELS, NUM_CLASSES
+from digits.contract import LABELS, NUM_CLASSES
 from training.data import Digits
 
 

@@ -1,21 +1,22 @@
 """`python -m training.litert [MODEL_DIR]`: compile model.keras into the model.tflite served.
 
-LiteRT (TensorFlow Lite) runs each of its CNNs in ~0.3 ms per image where a TensorFlow call costs
-~2 ms of runtime overhead, and the service then needs neither TensorFlow nor Keras at run time.
+The service runs the compiled file (`digits.runtime`: cheaper calls than TensorFlow's, and no
+TensorFlow or Keras at run time; `bench/results.md` has the figures).
 The conversion keeps float32 weights (no quantisation), and `agreement` measures it: the two
 files must give the same digit for every test image and probabilities within `TOLERANCE`.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from training.contract import METRICS_FILENAME, MODEL_FILENAME, SERVING_FILENAME
+from digits.card import ModelCard
+from digits.contract import MODEL_FILENAME, SERVING_FILENAME
+from digits.runtime import LiteRTModel
 
 TOLERANCE = 1e-4  # float32 kernels differ in summation order, not in what they compute
 
@@ -33,12 +34,7 @@ def export_litert(model: keras.Model, model_dir: Path) -> Path:
 
 def run_litert(path: Path, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Probabilities from the compiled file, through the same runtime the service uses."""
-    from app.inference import LiteRTModel
-
-    runtime = LiteRTModel.open(path)
-    return np.concatenate(
-        [runtime.predict(images[i : i + batch_size]) for i in range(0, len(images), batch_size)]
-    )
+    return LiteRTModel.open(path).predict_all(images, batch_size)
 
 
 def agreement(model: keras.Model, path: Path, images: np.ndarray) -> dict:
@@ -64,11 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     test = load_idx_dir(VENDORED_MNIST, "test")
     check = agreement(model, path, as_model_input(test.images))
     print(f"{path} written; on the MNIST test set: {check}")
-    metrics_path = model_dir / METRICS_FILENAME
-    if metrics_path.exists():  # keep metrics.json describing the files beside it
-        metrics = json.loads(metrics_path.read_text())
-        metrics["serving"] = check
-        metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
+    if ModelCard.exists(model_dir):  # keep the card describing the files beside it
+        card = ModelCard.read(model_dir)
+        card.serving = check
+        card.write(model_dir)
     ok = check["same_digit"] == 1.0 and check["max_abs_difference"] <= TOLERANCE
     return 0 if ok else 1
 

@@ -10,7 +10,7 @@ matplotlib.use("Agg")  # files only: training runs on servers without a display
 import matplotlib.pyplot as plt
 import numpy as np
 
-from training.contract import LABELS
+from digits.contract import LABELS
 
 
 def plot_learning_curves(histories: list[dict[str, list[float]]], path: Path) -> None:

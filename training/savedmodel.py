@@ -12,7 +12,7 @@ from pathlib import Path
 
 import keras
 
-from training.contract import INPUT_SHAPE, MODEL_FILENAME
+from digits.contract import INPUT_SHAPE, MODEL_FILENAME
 
 SAVED_MODEL_DIR = Path("saved_model") / "1"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import platform
 import time
 from dataclasses import dataclass
@@ -13,7 +12,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from training import contract
+from digits import contract
+from digits.card import ModelCard
 from training.data import Digits, fingerprint, split_holdout
 from training.distill import Distiller, accuracy, distillation_loss
 from training.evaluate import as_model_input, evaluate
@@ -89,12 +89,12 @@ def fit_member(
     seed = config.seed + member
     seed_everything(seed)
     network = arch.build()
-    steps = epochs * int(np.ceil(len(train_part) / batch_size))
+    steps_per_epoch = int(np.ceil(len(train_part) / batch_size))
     if teacher is None:
         model, loss, metric = network, "sparse_categorical_crossentropy", "accuracy"
     else:
         model, loss, metric = Distiller(network, teacher), distillation_loss, accuracy
-    model.compile(optimizer=arch.optimizer(steps), loss=loss, metrics=[metric])
+    model.compile(optimizer=arch.optimizer(steps_per_epoch, epochs), loss=loss, metrics=[metric])
     stop = keras.callbacks.EarlyStopping(
         monitor="val_loss",
         patience=config.patience or arch.patience,
@@ -220,7 +220,7 @@ def write_artifacts(
     model.save(output_dir / contract.MODEL_FILENAME)
     metrics["serving"] = agreement(model, export_litert(model, output_dir), check_images)
     export_saved_model(model, output_dir)
-    (output_dir / contract.METRICS_FILENAME).write_text(json.dumps(metrics, indent=2) + "\n")
+    ModelCard.model_validate(metrics).write(output_dir)
     histories = [member["history"] for member in metrics["training"]["members"]]
     plot_learning_curves(histories, output_dir / "learning_curves.png")
     accuracy = metrics["test"]["accuracy"]

@@ -11,6 +11,7 @@ import secrets
 from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from app.core.config import Settings
 from app.core.errors import ApiError
 from app.service import Service
 
@@ -31,9 +32,18 @@ async def require_api_key(
     credentials: HTTPAuthorizationCredentials | None = Security(bearer),
 ) -> None:
     """When DIGITS_API_KEY is set, prediction needs it as X-API-Key or a Bearer token."""
-    expected = request.app.state.settings.api_key
+    check_api_key(
+        request.app.state.settings,
+        header_key or (credentials.credentials if credentials else None),
+        "A valid API key is required (X-API-Key or Bearer).",
+    )
+
+
+def check_api_key(settings: Settings, given: str | None, message: str) -> None:
+    """The one check of the API key, however it was sent (header, bearer token, the page's form
+    field); nothing to check where no key is configured."""
+    expected = settings.api_key
     if expected is None:
         return
-    given = header_key or (credentials.credentials if credentials else None)
     if given is None or not secrets.compare_digest(given, expected.get_secret_value()):
-        raise ApiError(401, "unauthorized", "A valid API key is required (X-API-Key or Bearer).")
+        raise ApiError(401, "unauthorized", message)

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
         description="where training calibrated one, answer with the fast network first and "
         "hand only the images it is unsure of to the full model",
     )
+    noop_route: bool = Field(
+        False, description="mount POST /noop, the benchmarks' baseline (reads, never predicts)"
+    )
     inference_threads: int = Field(
         default_factory=lambda: min(2, available_cores()),
         gt=0,

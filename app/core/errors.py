@@ -1,6 +1,10 @@
 """One error format for every error the service returns:
 
 {"error": {"status": 422, "code": "no_digit_found", "message": "No digit found: ..."}}
+
+`ApiError` is the base of every refusal the service decides itself; its kinds say where the
+refusal came from (the image, the request). Each refusal is counted once, by reason, in the
+handler that answers it.
 """
 
 from __future__ import annotations
@@ -13,8 +17,6 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
-
-from app.preprocess import ImageRejected
 
 log = logging.getLogger("app.errors")
 
@@ -44,8 +46,23 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-class ApiError(ImageRejected):
+class ApiError(Exception):
     """A request the service refuses, with its status, machine-readable code and message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def response(self) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
+        return error_response(self.status, self.code, self.message, headers)
+
+
+class ImageRejected(ApiError):
+    """An upload that cannot be turned into a digit (not an image, damaged, blank, too big)."""
 
 
 def error_response(
@@ -64,13 +81,10 @@ def error_responses(*statuses: int) -> dict[int | str, dict]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ImageRejected)
-    async def rejected(request: Request, exc: ImageRejected) -> JSONResponse:
-        reject_hook = getattr(request.app.state, "on_reject", None)
-        if reject_hook:
-            reject_hook(exc.code)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return error_response(exc.status, exc.code, exc.message, headers)
+    @app.exception_handler(ApiError)
+    async def rejected(request: Request, exc: ApiError) -> JSONResponse:
+        request.app.state.telemetry.rejected(exc.code)
+        return exc.response()
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

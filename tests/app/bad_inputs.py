@@ -14,7 +14,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
-from tests.styles import encode
+from bench.styles import encode
 
 MB = 1024 * 1024
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bench.harness import png_bytes
 from tests.app.bad_inputs import CASES
-from tests.conftest import png_bytes
 
 
 @pytest.mark.parametrize(
@@ -30,7 +30,7 @@ def test_service_is_healthy_after_the_battery(client, sample_digits) -> None:
     image, label = sample_digits.images[7], int(sample_digits.labels[7])
     response = client.post("/predict", files={"file": ("d.png", png_bytes(image), "image/png")})
     assert response.json()["digit"] == label
-    rejected = client.app.state.metrics.registry.get_sample_value(
+    rejected = client.app.state.telemetry.registry.get_sample_value(
         "digits_rejected_inputs_total", {"reason": "no_digit_found"}
     )
     assert rejected >= 4

@@ -9,7 +9,7 @@ import time
 
 import httpx
 
-from tests.conftest import MULTIPART_BOUNDARY, multipart_body, png_bytes, running_service
+from bench.harness import MULTIPART_BOUNDARY, multipart_body, png_bytes, running_service
 
 
 def slow_upload(url: str, body: bytes, seconds: float, result: dict) -> None:
@@ -116,7 +116,7 @@ def test_client_disconnecting_mid_upload_is_not_a_server_error(client) -> None:
     }
     asyncio.run(app(scope, receive, send))
     assert sent[0]["status"] == 499
-    registry = app.state.metrics.registry
+    registry = app.state.telemetry.registry
     assert not registry.get_sample_value(
         "digits_http_requests_total", {"method": "POST", "endpoint": "/predict", "status": "500"}
     )

@@ -13,8 +13,8 @@ import time
 
 import httpx
 
+from bench.styles import STYLES
 from tests.app.bad_inputs import CASES
-from tests.styles import STYLES
 
 CONCURRENCY = 64
 CHEAP_BAD = [

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import make_client, png_bytes
-from tests.styles import STYLES
+from bench.harness import png_bytes
+from bench.styles import STYLES
+from tests.conftest import make_client
 
 
 def test_multipart_upload(client, sample_digits) -> None:
@@ -61,7 +62,7 @@ def test_batch_is_one_model_call(sample_digits) -> None:
             for i in range(20)
         ]
         assert fresh.post("/predict/batch", files=files).status_code == 200
-        registry = fresh.app.state.metrics.registry
+        registry = fresh.app.state.telemetry.registry
         assert registry.get_sample_value("digits_inference_batch_size_count") == 1  # one call
         assert registry.get_sample_value("digits_inference_batch_size_sum") == 20
 
@@ -128,5 +129,5 @@ def test_concurrent_requests_are_batched_and_correct(sample_digits) -> None:
 
     digits = asyncio.run(scenario())
     assert np.mean(np.array(digits) == sample_digits.labels[:64]) >= 0.98
-    calls = app.state.metrics.registry.get_sample_value("digits_inference_batch_size_count")
+    calls = app.state.telemetry.registry.get_sample_value("digits_inference_batch_size_count")
     assert calls < 64, "concurrent requests should share model calls"

@@ -10,10 +10,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from app.preprocess import ImageRejected, preprocess
-from tests.styles import STYLES, encode
+from app.core.errors import ImageRejected
+from app.preprocess import open_image, to_model_input
+from bench.styles import STYLES, encode
 
 MAX_PIXELS = 16_000_000
+
+
+def preprocess(data: bytes) -> np.ndarray:
+    """Encoded bytes -> the model input, as the service prepares an upload."""
+    return to_model_input(open_image(data, MAX_PIXELS))
 
 
 def recognised(client, uploads: list[bytes]) -> list[int]:
@@ -31,7 +37,7 @@ def recognised(client, uploads: list[bytes]) -> list[int]:
 
 def test_mnist_digits_pass_through_unchanged(sample_digits) -> None:
     for image in sample_digits.images:
-        np.testing.assert_array_equal(preprocess(STYLES["mnist_png"](image), MAX_PIXELS), image)
+        np.testing.assert_array_equal(preprocess(STYLES["mnist_png"](image)), image)
 
 
 @pytest.mark.parametrize("style", sorted(STYLES))
@@ -131,7 +137,7 @@ def test_any_image_gives_a_digit_frame_or_a_clear_rejection(mode, width, height,
     except (OSError, ValueError, KeyError):
         return  # Pillow cannot write this mode in this format: not an upload anyone can make
     try:
-        result = preprocess(data, MAX_PIXELS)
+        result = preprocess(data)
     except ImageRejected as rejection:
         assert 400 <= rejection.status < 500 and rejection.message
         return

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MODEL_DIR, REPO
-from training.contract import SERVING_FILENAME
+from bench.harness import MODEL_DIR, REPO
+from digits.contract import SERVING_FILENAME
 
 
 def start_server(model_dir: Path) -> subprocess.CompletedProcess:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import png_bytes
+from bench.harness import png_bytes
 
 
 def element_text(html: str, element_id: str) -> str:

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image
 
-from tests.conftest import ARTIFACTS, png_bytes
-from tests.styles import encode
+from bench.harness import ARTIFACTS, png_bytes
+from bench.styles import encode
 
 pytestmark = pytest.mark.browser
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

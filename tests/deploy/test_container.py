@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import REPO, free_port, png_bytes
+from bench.harness import REPO, free_port, png_bytes
 
 pytestmark = pytest.mark.docker
 IMAGE = "digit-service:test"

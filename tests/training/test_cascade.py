@@ -8,9 +8,10 @@ import shutil
 import numpy as np
 import pytest
 
-from tests.conftest import MODEL_DIR
+from bench.harness import MODEL_DIR
+from digits.card import ModelCard
+from digits.contract import METRICS_FILENAME
 from training.cascade import THRESHOLDS, calibrate, main, measure, pick_threshold, same_split
-from training.contract import METRICS_FILENAME
 from training.data import DataError, Digits
 
 
@@ -19,7 +20,8 @@ def test_committed_calibration_is_what_calibrating_again_gives(tmp_path) -> None
     copy = tmp_path / "model"
     shutil.copytree(MODEL_DIR, copy, ignore=shutil.ignore_patterns("saved_model", "*.png"))
     committed = json.loads((MODEL_DIR / METRICS_FILENAME).read_text())["cascade"]
-    assert calibrate(copy) == committed
+    assert calibrate(copy).model_dump(mode="json") == committed
+    assert json.loads((copy / METRICS_FILENAME).read_text())["cascade"] == committed
     assert committed["test"]["accuracy"] >= 0.995  # the product's bar holds for what is served
     full_validation = json.loads((MODEL_DIR / METRICS_FILENAME).read_text())["validation"]
     assert committed["validation"]["accuracy"] >= full_validation["accuracy"]
@@ -34,15 +36,26 @@ def test_threshold_is_the_most_accurate_on_validation_and_hands_on_fewest_among_
     fast[2, 7] = 0.92  # fairly sure and wrong: handing it on needs a threshold above 0.92
     fast[3, 3] = 0.6  # unsure and right
     assert pick_threshold({t: measure(fast, full, labels, t) for t in THRESHOLDS}) == 0.95
-    assert measure(fast, full, labels, 0.95) == {"accuracy": 1.0, "errors": 0, "handed_on": 0.5}
-    assert measure(fast, full, labels, 0.5) == {"accuracy": 0.75, "errors": 1, "handed_on": 0.0}
+    assert measure(fast, full, labels, 0.95).model_dump() == {
+        "accuracy": 1.0,
+        "errors": 0,
+        "handed_on": 0.5,
+    }
+    assert measure(fast, full, labels, 0.5).model_dump() == {
+        "accuracy": 0.75,
+        "errors": 1,
+        "handed_on": 0.0,
+    }
     assert 0.95 in THRESHOLDS
 
 
 def test_networks_that_held_out_different_images_are_not_calibrated() -> None:
     data = Digits(np.zeros((10, 28, 28), np.uint8), np.zeros(10, np.int64))
-    metrics = {"training": {"seed": 42, "validation_size": 5}, "data": {"train_sha256": "x"}}
-    other = {"training": {"seed": 7, "validation_size": 5}}
+    model = {"name": "m"}
+    metrics = ModelCard(
+        model=model, training={"seed": 42, "validation_size": 5}, data={"train_sha256": "x"}
+    )
+    other = ModelCard(model=model, training={"seed": 7, "validation_size": 5})
     with pytest.raises(DataError, match="different validation splits"):
         same_split(metrics, other, data)
     with pytest.raises(DataError, match="vendored MNIST"):

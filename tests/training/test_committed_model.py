@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.conftest import MODEL_DIR
-from training.contract import INPUT_SHAPE, SERVING_FILENAME
+from bench.harness import MODEL_DIR
+from digits.contract import INPUT_SHAPE, SERVING_FILENAME
 from training.data import MNIST_SHA256
 from training.evaluate import as_model_input, evaluate
 from training.litert import TOLERANCE, run_litert

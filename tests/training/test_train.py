@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from tests.conftest import MODEL_DIR
+from bench.harness import MODEL_DIR
 from training.cli import main
 from training.data import VENDORED_MNIST, Digits, load_idx_dir
 from training.distill import LABEL_WEIGHT, distillation_loss

@@ -30,8 +30,9 @@ def wants_prometheus(request: Request) -> bool:
 @router.get(
     "/metrics",
     summary="Stored test metrics (JSON) or Prometheus exposition (by Accept header)",
-    description="JSON by default: the contents of the model's metrics.json (test accuracy and "
-    "loss, per-class scores, confusion matrix, training details). With `Accept: "
+    description="JSON by default: the model card, metrics.json (test accuracy and loss, "
+    "per-class scores, confusion matrix, training details), its `test_accuracy` that of what "
+    "answers, named in `served` (the cascade, or the full model alone). With `Accept: "
     "text/plain;version=0.0.4` or `application/openmetrics-text` (what Prometheus sends), or "
     "`?format=prometheus`: request counts and latencies per endpoint and status, predictions per "
     "digit, rejected inputs by reason, micro-batch sizes, the test accuracy gauge and model info.",
@@ -49,5 +50,5 @@ def wants_prometheus(request: Request) -> bool:
 async def metrics(request: Request, service: Service = Depends(get_service)) -> Response:
     if wants_prometheus(request):
         encode, content_type = choose_encoder(request.headers.get("accept", ""))
-        return Response(encode(service.metrics.registry), media_type=content_type)
-    return JSONResponse(service.model.metrics)
+        return Response(encode(service.telemetry.registry), media_type=content_type)
+    return JSONResponse(service.card_json())

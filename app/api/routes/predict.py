@@ -8,7 +8,6 @@ from app.api.deps import get_service
 from app.core.errors import error_responses
 from app.schemas import BatchPrediction, Prediction
 from app.service import Service
-from app.uploads import Upload, read_batch, read_single
 
 router = APIRouter(tags=["predict"])  # the API key check is added by create_app when set
 
@@ -56,11 +55,7 @@ ERRORS = error_responses(400, 401, 413, 415, 422, 503)
 async def predict(
     request: Request, include_input: bool = INCLUDE_INPUT, service: Service = Depends(get_service)
 ) -> Prediction:
-
-    async def read() -> list[Upload]:
-        return [await read_single(request, service.settings.max_upload_bytes)]
-
-    [prediction] = await service.classify(read, include_input=include_input)
+    [prediction] = await service.classify(service.reader.image(request), include_input)
     return prediction
 
 
@@ -87,9 +82,5 @@ router.add_api_route(  # `curl -T digit.png URL` sends a PUT: the same operation
 async def predict_batch(
     request: Request, include_input: bool = INCLUDE_INPUT, service: Service = Depends(get_service)
 ) -> BatchPrediction:
-    settings = service.settings
-    predictions = await service.classify(
-        lambda: read_batch(request, settings.max_batch_files, settings.max_upload_bytes),
-        include_input=include_input,
-    )
+    predictions = await service.classify(service.reader.images(request), include_input)
     return BatchPrediction(predictions=predictions)

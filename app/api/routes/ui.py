@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from app.api.deps import get_service
-from app.preprocess import ImageRejected
+from app.api.deps import check_api_key, get_service
+from app.core.errors import ApiError
 from app.service import Service
-from app.uploads import Upload, read_files
+from app.uploads import Upload
 
 router = APIRouter(include_in_schema=False)
+KEY_MESSAGE = "A valid API key is required."
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "templates")
 
 
@@ -34,21 +34,18 @@ async def page(request: Request, service: Service = Depends(get_service)) -> HTM
 @router.post("/", response_class=HTMLResponse)
 async def form_result(request: Request, service: Service = Depends(get_service)) -> HTMLResponse:
     """The same classification as /predict, rendered as a page for browsers without JavaScript."""
-    settings = service.settings
 
     async def read() -> list[Upload]:
-        uploads = await read_files(request, "file", 1, settings.max_upload_bytes)
-        if key_required(service):
-            given = str((await request.form()).get("api_key", ""))
-            if not secrets.compare_digest(given, settings.api_key.get_secret_value()):
-                raise ImageRejected(401, "unauthorized", "A valid API key is required.")
+        uploads, form = await service.reader.form_image(request)
+        given = form.get("api_key")
+        check_api_key(service.settings, given if isinstance(given, str) else None, KEY_MESSAGE)
         return uploads
 
     context: dict = {"model": service.model_info(), "key_required": key_required(service)}
     status = 200
     try:
-        [context["result"]] = await service.classify(read, include_input=True)
-    except ImageRejected as exc:
-        request.app.state.on_reject(exc.code)
+        [context["result"]] = await service.classify(read(), include_input=True)
+    except ApiError as exc:
+        service.telemetry.rejected(exc.code)
         context["error"], status = exc.message, exc.status
     return templates.TemplateResponse(request, "result.html", context, status_code=status)

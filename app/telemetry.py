@@ -1,4 +1,5 @@
-"""Prometheus metrics of one app instance: traffic, latency, predictions, rejections, the model.
+"""Telemetry: the Prometheus side of one app instance (traffic, latency, predictions,
+rejections, batches, the model that answers).
 
 Each app gets its own registry, so several apps (tests, workers) never collide.
 """
@@ -10,12 +11,13 @@ import time
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from training.contract import LABELS
+from digits.card import Answering
+from digits.contract import LABELS
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
-class ServiceMetrics:
+class Telemetry:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
@@ -59,18 +61,21 @@ class ServiceMetrics:
         )
         self.model_info = Info("digits_model", "The model being served", registry=r)
 
-    def describe_model(self, metrics: dict, parameters: int) -> None:
-        model = metrics.get("model", {})
-        if "test_accuracy" in metrics:
-            self.test_accuracy.set(metrics["test_accuracy"])
+    def describe_model(self, answering: Answering) -> None:
+        """What answers, as the card says: the same name and accuracy /model and /metrics give."""
+        if answering.test_accuracy is not None:
+            self.test_accuracy.set(answering.test_accuracy)
         self.model_info.info(
             {
-                "name": str(model.get("name", "unknown")),
-                "architecture": str(model.get("architecture", "unknown")),
-                "parameters": str(parameters),
-                "created_at": str(metrics.get("created_at", "unknown")),
+                "name": answering.name,
+                "architecture": answering.architecture,
+                "parameters": str(answering.parameters),
+                "created_at": str(answering.created_at or "unknown"),
             }
         )
+
+    def rejected(self, reason: str) -> None:
+        self.rejections.labels(reason).inc()
 
     def observe_batch(self, size: int, seconds: float) -> None:
         self.batch_size.observe(size)
@@ -80,9 +85,9 @@ class ServiceMetrics:
 class RequestMetricsMiddleware:
     """Counts and times every HTTP request by route template (not raw path: bounded labels)."""
 
-    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+    def __init__(self, app: ASGIApp, telemetry: Telemetry) -> None:
         self.app = app
-        self.metrics = metrics
+        self.telemetry = telemetry
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -103,5 +108,5 @@ class RequestMetricsMiddleware:
             route = scope.get("route")
             endpoint = getattr(route, "path", None) or "unmatched"
             labels = (scope["method"], endpoint, str(status))
-            self.metrics.requests.labels(*labels).inc()
-            self.metrics.latency.labels(*labels).observe(time.perf_counter() - started)
+            self.telemetry.requests.labels(*labels).inc()
+            self.telemetry.latency.labels(*labels).observe(time.perf_counter() - started)

@@ -1,0 +1,81 @@
+"""The served model: its card, its compiled files opened with LiteRT, and the cascade if any.
+
+Loaded once at startup. A cascade is served only where its files are the ones calibration
+measured (checked by sha256): with other files its threshold would be a guess.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from digits.card import Answering, CardError, CascadeRecord, ModelCard
+from digits.cascade import Cascade
+from digits.contract import SERVING_FILENAME
+from digits.runtime import LiteRTModel, ModelLoadError, sha256
+
+log = logging.getLogger("app.model")
+
+
+@dataclass
+class ServedModel:
+    predict: Callable[[np.ndarray], np.ndarray]  # (N, 28, 28, 1) float32 -> (N, 10) probabilities
+    card: ModelCard
+    answering: Answering  # what answers: the cascade, or the full model alone
+    path: Path
+    cascade: Cascade | None = None
+
+
+def read_card(model_dir: Path) -> ModelCard:
+    if not ModelCard.exists(model_dir):
+        log.warning("%s has no model card: /metrics and /model report no measurements", model_dir)
+        return ModelCard.placeholder(model_dir.name)
+    try:
+        return ModelCard.read(model_dir)
+    except CardError as exc:
+        raise ModelLoadError(str(exc)) from None
+
+
+def calibrated_files(model_dir: Path, record: CascadeRecord) -> bool:
+    return all(
+        (model_dir / name).is_file() and sha256(model_dir / name) == digest
+        for name, digest in record.sha256.items()
+    )
+
+
+def open_cascade(
+    model_dir: Path, full: LiteRTModel, record: CascadeRecord, threads: int
+) -> Cascade | None:
+    """The calibrated cascade, or None (with a warning) where its files are not the ones that
+    calibration measured."""
+    if not calibrated_files(model_dir, record):
+        log.warning(
+            "%s: the cascade was calibrated for other model files; serving %s alone "
+            "(recalibrate: python -m training.cascade %s)",
+            model_dir,
+            SERVING_FILENAME,
+            model_dir,
+        )
+        return None
+    return Cascade(LiteRTModel.open(model_dir / record.fast_model, threads), full, record.threshold)
+
+
+def load_model(model_dir: Path, threads: int = 1, cascade: bool = True) -> ServedModel:
+    """Load the served model (a cascade where one is calibrated and `cascade` is on) and its
+    card, or raise ModelLoadError."""
+    path = model_dir / SERVING_FILENAME
+    full = LiteRTModel.open(path, threads)
+    card = read_card(model_dir)
+    record = card.cascade if cascade else None
+    served = open_cascade(model_dir, full, record, threads) if record else None
+    return ServedModel(
+        predict=served.predict if served else full.predict,
+        card=card,
+        answering=card.answering(cascade=served is not None),
+        path=path,
+        cascade=served,
+    )

@@ -1,0 +1,51 @@
+"""Loading the served model: the cascade where calibrated for these very files."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.model import load_model
+from bench.harness import MODEL_DIR
+from digits.cascade import unsure
+from digits.contract import METRICS_FILENAME, SERVING_FILENAME
+from digits.runtime import LiteRTModel
+from training.data import Digits
+from training.evaluate import as_model_input
+
+
+def test_served_cascade_is_its_two_stages_by_the_rule(sample_digits: Digits) -> None:
+    loaded = load_model(MODEL_DIR)
+    assert loaded.cascade is not None
+    stored = loaded.card.cascade
+    pixels = as_model_input(sample_digits.images)
+    fast = LiteRTModel.open(MODEL_DIR / stored.fast_model).predict(pixels)
+    full = LiteRTModel.open(MODEL_DIR / SERVING_FILENAME).predict(pixels)
+    expected = np.where(unsure(fast, stored.threshold)[:, None], full, fast)
+    np.testing.assert_allclose(loaded.predict(pixels), expected, atol=1e-6)
+    assert (expected.argmax(axis=1) == sample_digits.labels).mean() >= 0.99
+
+
+def test_a_cascade_calibrated_for_other_files_is_not_trusted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, sample_digits: Digits
+) -> None:
+    """Retrain one network and forget to recalibrate: the full model answers alone, loudly."""
+    shutil.copytree(MODEL_DIR, tmp_path / "model", ignore=shutil.ignore_patterns("saved_model"))
+    metrics_path = tmp_path / "model" / METRICS_FILENAME
+    metrics = json.loads(metrics_path.read_text())
+    metrics["cascade"]["sha256"]["fast/model.tflite"] = "0" * 64
+    metrics_path.write_text(json.dumps(metrics))
+    with caplog.at_level(logging.WARNING, logger="app.model"):
+        loaded = load_model(tmp_path / "model")
+    assert loaded.cascade is None and "recalibrate" in caplog.text
+    assert loaded.answering.test_accuracy == metrics["test"]["accuracy"]
+    assert loaded.answering.name == metrics["model"]["name"]
+    pixels = as_model_input(sample_digits.images[:20])
+    full = LiteRTModel.open(MODEL_DIR / SERVING_FILENAME).predict(pixels)
+    np.testing.assert_allclose(loaded.predict(pixels), full, atol=1e-6)
+    assert load_model(MODEL_DIR, cascade=False).cascade is None

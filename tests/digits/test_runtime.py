@@ -1,0 +1,39 @@
+"""The LiteRT runtime on model.tflite, whatever the batch sizes, and its TensorFlow fallback."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from bench.harness import MODEL_DIR
+from digits.contract import SERVING_FILENAME
+from digits.runtime import LiteRTModel, interpreter_class
+from training.data import Digits
+from training.evaluate import as_model_input
+
+
+def test_any_sequence_of_batch_sizes_gives_each_image_the_same_answer(
+    runtime: LiteRTModel, sample_digits: Digits
+) -> None:
+    """Tensors are reallocated whenever the batch size changes; no answer may depend on it."""
+    pixels = as_model_input(sample_digits.images[:80])
+    one_by_one = np.concatenate([runtime.predict(pixels[i : i + 1]) for i in range(80)])
+    assert (one_by_one.argmax(axis=1) == sample_digits.labels[:80]).mean() >= 0.98
+    offset = 0
+    for size in (5, 64, 1, 7, 3):
+        batch = runtime.predict(pixels[offset : offset + size])
+        np.testing.assert_allclose(batch, one_by_one[offset : offset + size], atol=1e-5)
+        offset += size
+
+
+def test_tensorflow_fallback_runs_the_same_model(
+    monkeypatch: pytest.MonkeyPatch, runtime: LiteRTModel, sample_digits: Digits
+) -> None:
+    """Where LiteRT has no wheel, TensorFlow's copy of the interpreter serves the same file."""
+    monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)  # import fails
+    assert interpreter_class().__module__.startswith("tensorflow")
+    fallback = LiteRTModel.open(MODEL_DIR / SERVING_FILENAME)
+    pixels = as_model_input(sample_digits.images[:50])
+    np.testing.assert_allclose(fallback.predict(pixels), runtime.predict(pixels), atol=1e-5)
