@@ -33,7 +33,6 @@ MNIST_SHA256 = {
 }
 IDX_IMAGES_MAGIC = 2051
 IDX_LABELS_MAGIC = 2049
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 FORMATS = ("auto", "idx", "folder", "csv")
 
 

@@ -103,8 +103,8 @@ def build_default() -> keras.Model:
 
 
 def build_compact() -> keras.Model:
-    """The fast model: one convolution per resolution, ~0.1 ms an image on one CPU core, a fifth
-    of the `default` pair it is distilled from.
+    """The fast model: one convolution per resolution, a fraction of the cost of the `default`
+    pair it is distilled from (`bench/results.md`).
 
     No augmentation layers: distillation augments each batch before teacher and student see it.
     """
