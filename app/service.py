@@ -18,13 +18,13 @@ from starlette.concurrency import run_in_threadpool
 
 from app.batching import MicroBatcher
 from app.core.config import Settings
-from app.core.errors import ImageRejected
 from app.model import ServedModel
-from app.preprocess import open_image, pixel_count, to_model_input, to_png
 from app.schemas import ModelInfo, Prediction
 from app.telemetry import Telemetry
 from app.uploads import Upload, UploadReader
 from digits.contract import describe
+from digits.errors import ImageRejected
+from digits.preprocess import open_image, pixel_count, to_model_input, to_png
 
 # Up to this many pixels per request (MNIST-sized uploads and small crops), preparing on the
 # event loop is cheaper than the hop to a worker thread; larger uploads (a 280x280 canvas) go to

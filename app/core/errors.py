@@ -2,9 +2,9 @@
 
 {"error": {"status": 422, "code": "no_digit_found", "message": "No digit found: ..."}}
 
-`ApiError` is the base of every refusal the service decides itself; its kinds say where the
-refusal came from (the image, the request). Each refusal is counted once, by reason, in the
-handler that answers it.
+Every refusal is a `digits.errors.Refusal`: the image pipeline's (`ImageRejected`, shared with
+training) and the API's own (`ApiError`: the request, the key, readiness). Each is counted once,
+by reason, in the handler that answers it.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
+
+from digits.errors import Refusal
 
 log = logging.getLogger("app.errors")
 
@@ -46,23 +48,13 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
-class ApiError(Exception):
-    """A request the service refuses, with its status, machine-readable code and message."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-    def __str__(self) -> str:
-        return self.message
-
-    def response(self) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
-        return error_response(self.status, self.code, self.message, headers)
+class ApiError(Refusal):
+    """A request the service refuses for what the request is, not what its image shows."""
 
 
-class ImageRejected(ApiError):
-    """An upload that cannot be turned into a digit (not an image, damaged, blank, too big)."""
+def refusal_response(refusal: Refusal) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if refusal.status == 401 else None
+    return error_response(refusal.status, refusal.code, refusal.message, headers)
 
 
 def error_response(
@@ -81,10 +73,10 @@ def error_responses(*statuses: int) -> dict[int | str, dict]:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def rejected(request: Request, exc: ApiError) -> JSONResponse:
+    @app.exception_handler(Refusal)
+    async def rejected(request: Request, exc: Refusal) -> JSONResponse:
         request.app.state.telemetry.rejected(exc.code)
-        return exc.response()
+        return refusal_response(exc)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

@@ -9,9 +9,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.api.deps import check_api_key, get_service
-from app.core.errors import ApiError
 from app.service import Service
 from app.uploads import Upload
+from digits.errors import Refusal
 
 router = APIRouter(include_in_schema=False)
 KEY_MESSAGE = "A valid API key is required."
@@ -45,7 +45,7 @@ async def form_result(request: Request, service: Service = Depends(get_service))
     status = 200
     try:
         [context["result"]] = await service.classify(read(), include_input=True)
-    except ApiError as exc:
+    except Refusal as exc:
         service.telemetry.rejected(exc.code)
         context["error"], status = exc.message, exc.status
     return templates.TemplateResponse(request, "result.html", context, status_code=status)

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from app.core.errors import ImageRejected
-from app.preprocess import open_image, to_model_input
 from bench.styles import STYLES, encode
+from digits.errors import ImageRejected
+from digits.preprocess import open_image, to_model_input
 
 MAX_PIXELS = 16_000_000
 

@@ -19,8 +19,8 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from app.core.errors import ImageRejected
 from digits.contract import DIGIT_BOX, IMAGE_SIZE, PIXEL_MAX
+from digits.errors import ImageRejected
 
 WORKING_SIZE = 256  # large uploads are reduced to this before analysis: bounded work per request
 INK_THRESHOLD = 0.25  # fraction of the peak ink level that counts as the digit when cropping

@@ -1,0 +1,21 @@
+"""Refusals: input the service will not answer with a digit, each with the HTTP status and the
+stable code it is answered with. The base of every error kind, app's included, so that the
+image pipeline (here, shared with training) and the API (`app.core.errors`) speak one format.
+"""
+
+from __future__ import annotations
+
+
+class Refusal(Exception):
+    """Input refused, with its HTTP status, machine-readable code and a message for people."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ImageRejected(Refusal):
+    """An upload that cannot be turned into a digit (not an image, damaged, blank, too big)."""
