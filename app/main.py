@@ -40,7 +40,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     )
     try:
         loaded = await run_in_threadpool(
-            load_model, settings.model_dir, settings.inference_threads, settings.cascade
+            load_model,
+            settings.model_dir,
+            settings.inference_threads,
+            settings.cascade,
+            settings.not_a_digit,
         )
     except ModelLoadError as exc:
         app.state.startup_error = str(exc)

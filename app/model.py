@@ -13,10 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from digits.card import Answering, CardError, CascadeRecord, ModelCard
-from digits.cascade import Cascade
+from digits.card import Answering, CardError, CascadeRecord, ModelCard, NotADigitRecord
+from digits.cascade import Cascade, Network
 from digits.contract import SERVING_FILENAME
 from digits.runtime import LiteRTModel, ModelLoadError, sha256
+from digits.screening import Screened
 
 log = logging.getLogger("app.model")
 
@@ -40,10 +41,10 @@ def read_card(model_dir: Path) -> ModelCard:
         raise ModelLoadError(str(exc)) from None
 
 
-def calibrated_files(model_dir: Path, record: CascadeRecord) -> bool:
+def calibrated_files(model_dir: Path, checksums: dict[str, str]) -> bool:
     return all(
         (model_dir / name).is_file() and sha256(model_dir / name) == digest
-        for name, digest in record.sha256.items()
+        for name, digest in checksums.items()
     )
 
 
@@ -52,7 +53,7 @@ def open_cascade(
 ) -> Cascade | None:
     """The calibrated cascade, or None (with a warning) where its files are not the ones that
     calibration measured."""
-    if not calibrated_files(model_dir, record):
+    if not calibrated_files(model_dir, record.sha256):
         log.warning(
             "%s: the cascade was calibrated for other model files; serving %s alone "
             "(recalibrate: python -m training.cascade %s)",
@@ -64,18 +65,42 @@ def open_cascade(
     return Cascade(LiteRTModel.open(model_dir / record.fast_model, threads), full, record.threshold)
 
 
-def load_model(model_dir: Path, threads: int = 1, cascade: bool = True) -> ServedModel:
-    """Load the served model (a cascade where one is calibrated and `cascade` is on) and its
-    card, or raise ModelLoadError."""
+def open_screening(
+    model_dir: Path, classifier: Network, record: NotADigitRecord, threads: int
+) -> Screened | None:
+    """The detector and temperature, or None (with a warning) where the files are not the ones
+    they were measured with."""
+    if not calibrated_files(model_dir, record.sha256):
+        log.warning(
+            "%s: the not-a-digit detector was calibrated for other model files; answering every "
+            "image with a digit (recalibrate: python -m training.detector calibrate %s)",
+            model_dir,
+            model_dir,
+        )
+        return None
+    detector = LiteRTModel.open(model_dir / record.detector, threads, outputs=1)
+    return Screened(classifier, detector, record.temperature)
+
+
+def load_model(
+    model_dir: Path, threads: int = 1, cascade: bool = True, not_a_digit: bool = True
+) -> ServedModel:
+    """Load the served model (a cascade where one is calibrated and `cascade` is on; screened
+    for non-digits where a detector is calibrated and `not_a_digit` is on) and its card, or
+    raise ModelLoadError. Its `predict` gives (N, 10) probabilities, or (N, 11) with the digit
+    score where screened (`digits.screening.split` tells them apart)."""
     path = model_dir / SERVING_FILENAME
     full = LiteRTModel.open(path, threads)
     card = read_card(model_dir)
     record = card.cascade if cascade else None
     served = open_cascade(model_dir, full, record, threads) if record else None
+    classifier: Network = served or full
+    screen = card.not_a_digit if not_a_digit else None
+    screened = open_screening(model_dir, classifier, screen, threads) if screen else None
     return ServedModel(
-        predict=served.predict if served else full.predict,
+        predict=(screened or classifier).predict,
         card=card,
-        answering=card.answering(cascade=served is not None),
+        answering=card.answering(cascade=served is not None, screened=screened is not None),
         path=path,
         cascade=served,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.errors import ErrorBody
 from digits.contract import NUM_CLASSES
 
 EXAMPLE_PROBABILITIES = [0.0, 0.0, 0.001, 0.0, 0.0, 0.0, 0.0, 0.998, 0.0, 0.001]
@@ -35,6 +36,19 @@ class Prediction(BaseModel):
         None,
         description="what the model saw: the 28x28 preprocessed input as a PNG data URL "
         "(only with ?include_input=true)",
+    )
+    is_digit: bool | None = Field(
+        None,
+        description="whether the image shows a digit at all (its digit score reaches the model "
+        "card's threshold); null where the model has no not-a-digit detector",
+    )
+    digit_score: float | None = Field(
+        None, ge=0, le=1, description="the detector's score: how much the image looks like a digit"
+    )
+    error: ErrorBody | None = Field(
+        None,
+        description="in /predict/batch only: why this image got no answer (`not_a_digit`); "
+        "the fields above then hold the best guess",
     )
 
 
@@ -82,4 +96,9 @@ class ModelInfo(BaseModel):
         None,
         description="when a fast network answers first: its file, the confidence threshold below "
         "which it hands an image to the full model, and the cascade as measured (validation, test)",
+    )
+    not_a_digit: dict | None = Field(
+        None,
+        description="when a detector screens images: its threshold, the temperature calibrating "
+        "the confidence, and how both measured (refusals of digits and non-digits, AUROC)",
     )

@@ -14,17 +14,20 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from app.batching import MicroBatcher
 from app.core.config import Settings
+from app.core.errors import ErrorBody
 from app.model import ServedModel
 from app.schemas import ModelInfo, Prediction
 from app.telemetry import Telemetry
 from app.uploads import Upload, UploadReader
 from digits.contract import describe
-from digits.errors import ImageRejected
+from digits.errors import ImageRejected, NotADigit
 from digits.preprocess import open_image, pixel_count, to_model_input, to_png
+from digits.screening import split
 
 # Up to this many pixels per request (MNIST-sized uploads and small crops), preparing on the
 # event loop is cheaper than the hop to a worker thread; larger uploads (a 280x280 canvas) go to
@@ -41,6 +44,10 @@ def naming(upload: Upload, among: int) -> Iterator[None]:
         if among > 1:
             exc.message = f"{upload.filename or 'a file'}: {exc.message}"
         raise
+
+
+def dump(record: BaseModel | None) -> dict | None:
+    return record.model_dump(mode="json") if record else None
 
 
 @dataclass
@@ -75,23 +82,43 @@ class Service:
         return await run_in_threadpool(self.convert_all, uploads, opened)
 
     async def classify(
-        self, reading: Awaitable[list[Upload]], include_input: bool = False
+        self,
+        reading: Awaitable[list[Upload]],
+        include_input: bool = False,
+        always_guess: bool = False,
     ) -> list[Prediction]:
         """Read the uploads (`reading`, one of `reader`'s methods on the request), preprocess
-        them, predict them in one batch."""
+        them, predict them in one batch. An image that holds no digit gets its best guess with
+        an `error` (`not_a_digit`), or without one where the client asked `always_guess`."""
         with self.batcher.expecting():
             uploads = await reading
             images = await self.preprocess_all(uploads)
-        probabilities = await self.batcher.submit(images)
+        probabilities, scores = split(await self.batcher.submit(images))
         return [
-            self.prediction(p, upload.filename, image if include_input else None)
-            for p, upload, image in zip(probabilities, uploads, images, strict=True)
+            self.prediction(
+                probabilities[i],
+                uploads[i].filename,
+                images[i] if include_input else None,
+                None if scores is None else float(scores[i]),
+                always_guess,
+            )
+            for i in range(len(uploads))
         ]
 
     def prediction(
-        self, probabilities: np.ndarray, filename: str | None, image: np.ndarray | None
+        self,
+        probabilities: np.ndarray,
+        filename: str | None,
+        image: np.ndarray | None,
+        digit_score: float | None,
+        always_guess: bool,
     ) -> Prediction:
         digit = int(probabilities.argmax())
+        is_digit = None
+        if digit_score is not None:
+            is_digit = digit_score >= self.model.answering.not_a_digit.threshold
+            if not is_digit:
+                self.telemetry.not_a_digit.inc()
         # float32 softmax sums to 1 only within 1e-7; Python floats round faster than numpy's
         shares = (probabilities / probabilities.sum(dtype=np.float64)).tolist()
         rounded = [round(p, 6) for p in shares]
@@ -99,6 +126,7 @@ class Service:
         input_image = None
         if image is not None:
             input_image = "data:image/png;base64," + base64.b64encode(to_png(image)).decode()
+        refused = is_digit is False and not always_guess
         return Prediction(
             digit=digit,
             confidence=rounded[digit],
@@ -106,6 +134,11 @@ class Service:
             filename=filename,
             model=self.model.answering.name,
             input_image=input_image,
+            is_digit=is_digit,
+            digit_score=None if digit_score is None else round(digit_score, 6),
+            error=ErrorBody(status=422, code="not_a_digit", message=NotADigit.MESSAGE)
+            if refused
+            else None,
         )
 
     def model_info(self) -> ModelInfo:
@@ -119,7 +152,8 @@ class Service:
             trained_at=answering.created_at,
             test_accuracy=answering.test_accuracy,
             versions=card.versions,
-            cascade=answering.cascade.model_dump(mode="json") if answering.cascade else None,
+            cascade=dump(answering.cascade),
+            not_a_digit=dump(answering.not_a_digit),
         )
 
     def card_json(self) -> dict:

@@ -51,6 +51,11 @@ class Telemetry:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.not_a_digit = Counter(
+            "digits_not_a_digit",
+            "Images judged to hold no digit (refused, or guessed on request)",
+            registry=r,
+        )
         self.handed_on = Counter(
             "digits_cascade_handed_on",
             "Images the fast network was unsure of and handed to the full model",

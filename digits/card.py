@@ -63,6 +63,21 @@ class CascadeRecord(Section):
     sha256: dict[str, str]  # the files calibration measured, relative to the model folder
 
 
+class NotADigitRecord(Section):
+    """The not-a-digit decision and calibrated confidence, chosen on validation, measured once."""
+
+    classifier: str  # the name of what answered when the temperature was fitted
+    detector: str  # its compiled file, relative to the model folder
+    detector_parameters: int
+    threshold: float  # images whose digit score is below it are answered `not_a_digit`
+    temperature: float  # of the classifier's probabilities, fitted on the validation split
+    calibration: dict = {}  # expected calibration error before and after, per split
+    validation: dict = {}
+    test: dict = {}
+    baseline: dict = {}  # the classifier's top probability as the detector, for comparison
+    sha256: dict[str, str]  # the files measured, relative to the model folder
+
+
 @dataclass(frozen=True)
 class Answering:
     """What answers requests: the full model alone, or the cascade in front of it."""
@@ -73,6 +88,7 @@ class Answering:
     test_accuracy: float | None
     created_at: str | None
     cascade: CascadeRecord | None
+    not_a_digit: NotADigitRecord | None = None
 
 
 class ModelCard(Section):
@@ -87,6 +103,7 @@ class ModelCard(Section):
     created_at: str | None = None
     serving: dict | None = None  # the compiled file checked against the Keras model
     cascade: CascadeRecord | None = None
+    not_a_digit: NotADigitRecord | None = None
 
     @classmethod
     def read(cls, model_dir: Path) -> ModelCard:
@@ -118,8 +135,9 @@ class ModelCard(Section):
         """The card as written: the fields that were set, in their order."""
         return self.model_dump(mode="json", exclude_unset=True)
 
-    def answering(self, cascade: bool) -> Answering:
-        """Name, size and measured accuracy of what answers, with the cascade served or not."""
+    def answering(self, cascade: bool, screened: bool = False) -> Answering:
+        """Name, size and measured accuracy of what answers, with the cascade served or not,
+        and the not-a-digit decision where it is served."""
         record = self.cascade if cascade else None
         parameters = self.model.parameters
         if record:
@@ -132,4 +150,5 @@ class ModelCard(Section):
             test_accuracy=accuracy,
             created_at=self.created_at,
             cascade=record,
+            not_a_digit=self.not_a_digit if screened else None,
         )

@@ -19,3 +19,14 @@ class Refusal(Exception):
 
 class ImageRejected(Refusal):
     """An upload that cannot be turned into a digit (not an image, damaged, blank, too big)."""
+
+
+class NotADigit(Refusal):
+    """An image that holds no digit: refused rather than guessed, the guess still attached for
+    clients that want it (`guess`: the prediction as the API would have answered it)."""
+
+    MESSAGE = "That does not look like a digit."
+
+    def __init__(self, guess: dict) -> None:
+        super().__init__(422, "not_a_digit", self.MESSAGE)
+        self.guess = guess

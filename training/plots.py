@@ -55,3 +55,43 @@ def plot_confusion_matrix(matrix: list[list[int]], path: Path, title: str) -> No
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def plot_reliability(curves: dict[str, list[dict]], path: Path) -> None:
+    """Reliability diagram: accuracy against confidence per bin, one line per calibration
+    (`curves`: name -> bins with confidence, accuracy, count); the diagonal is perfect."""
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfectly calibrated")
+    for name, bins in curves.items():
+        filled = [b for b in bins if b["count"]]
+        ax.plot(
+            [b["confidence"] for b in filled],
+            [b["accuracy"] for b in filled],
+            marker="o",
+            label=name,
+        )
+    ax.set_xlabel("confidence (top probability)")
+    ax.set_ylabel("accuracy")
+    ax.set_title("Reliability on the validation split")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray]], path: Path) -> None:
+    """ROC of not-a-digit detectors: non-digits refused against digits refused."""
+    fig, ax = plt.subplots(figsize=(5, 5))
+    for name, (digits_refused, nondigits_refused) in curves.items():
+        ax.plot(digits_refused, nondigits_refused, label=name)
+    ax.axvline(0.01, color="grey", linestyle=":", label="1% of digits refused")
+    ax.set_xscale("symlog", linthresh=0.01)
+    ax.set_xlabel("digits refused (MNIST test)")
+    ax.set_ylabel("non-digits refused (held-out set)")
+    ax.set_title("Not a digit: ROC")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

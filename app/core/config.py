@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         description="where training calibrated one, answer with the fast network first and "
         "hand only the images it is unsure of to the full model",
     )
+    not_a_digit: bool = Field(
+        True,
+        description="where the model card has a calibrated detector: answer images that hold no "
+        "digit with 422 not_a_digit, and calibrated confidences",
+    )
     noop_route: bool = Field(
         False, description="mount POST /noop, the benchmarks' baseline (reads, never predicts)"
     )

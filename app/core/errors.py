@@ -14,11 +14,11 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from digits.errors import Refusal
+from digits.errors import NotADigit, Refusal
 
 log = logging.getLogger("app.errors")
 
@@ -46,6 +46,11 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+    prediction: dict | None = Field(
+        None,
+        description="with `not_a_digit` only: the best guess and the scores, as /predict "
+        "answers them (ask `?always_guess=true` to get it as a 200 instead)",
+    )
 
 
 class ApiError(Refusal):
@@ -54,14 +59,22 @@ class ApiError(Refusal):
 
 def refusal_response(refusal: Refusal) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if refusal.status == 401 else None
-    return error_response(refusal.status, refusal.code, refusal.message, headers)
+    guess = refusal.guess if isinstance(refusal, NotADigit) else None
+    return error_response(refusal.status, refusal.code, refusal.message, headers, guess)
 
 
 def error_response(
-    status: int, code: str, message: str, headers: dict | None = None
+    status: int,
+    code: str,
+    message: str,
+    headers: dict | None = None,
+    prediction: dict | None = None,
 ) -> JSONResponse:
     body = ErrorResponse(error=ErrorBody(status=status, code=code, message=message))
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+    content = body.model_dump(exclude_none=True)
+    if prediction is not None:
+        content["prediction"] = prediction
+    return JSONResponse(content, status_code=status, headers=headers)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict]:

@@ -59,14 +59,19 @@
   function showError(message) {
     $("result").hidden = false;
     $("answer").hidden = true;
+    $("not-digit").hidden = true;
     $("error").hidden = false;
     $("error").textContent = message;
   }
 
-  function showPrediction(p) {
+  // An image that holds no digit is said so, its best guess shown faintly beneath.
+  function showPrediction(p, notADigit = false) {
     $("result").hidden = false;
     $("error").hidden = true;
     $("answer").hidden = false;
+    $("not-digit").hidden = !notADigit;
+    $("answer").classList.toggle("faint", notADigit);
+    $("caption").textContent = notADigit ? "Best guess" : "It looks like";
     $("prediction").textContent = String(p.digit);
     $("confidence").textContent = (p.confidence * 100).toFixed(1) + "%";
     $("seen").src = p.input_image || "";
@@ -85,6 +90,10 @@
     try {
       const response = await fetch("/predict?include_input=true", { method: "POST", body, headers });
       const answer = await response.json().catch(() => null);
+      if (response.status === 422 && answer && answer.error.code === "not_a_digit") {
+        showPrediction(answer.prediction, true);
+        return;
+      }
       if (!response.ok) {
         showError(answer && answer.error ? answer.error.message : `The service answered ${response.status}.`);
         return;

@@ -8,6 +8,7 @@ from app.api.deps import get_service
 from app.core.errors import error_responses
 from app.schemas import BatchPrediction, Prediction
 from app.service import Service
+from digits.errors import NotADigit
 
 router = APIRouter(tags=["predict"])  # the API key check is added by create_app when set
 
@@ -41,6 +42,11 @@ BATCH_BODY = {
     }
 }
 INCLUDE_INPUT = Query(False, description="also return the 28x28 image the model saw, as a PNG")
+ALWAYS_GUESS = Query(
+    False,
+    description="answer an image that holds no digit with the best guess as a 200 (`is_digit` "
+    "false) instead of a 422 `not_a_digit`",
+)
 ERRORS = error_responses(400, 401, 413, 415, 422, 503)
 
 
@@ -53,9 +59,15 @@ ERRORS = error_responses(400, 401, 413, 415, 422, 503)
     summary="Recognise the digit in one image",
 )
 async def predict(
-    request: Request, include_input: bool = INCLUDE_INPUT, service: Service = Depends(get_service)
+    request: Request,
+    include_input: bool = INCLUDE_INPUT,
+    always_guess: bool = ALWAYS_GUESS,
+    service: Service = Depends(get_service),
 ) -> Prediction:
-    [prediction] = await service.classify(service.reader.image(request), include_input)
+    reading = service.reader.image(request)
+    [prediction] = await service.classify(reading, include_input, always_guess)
+    if prediction.error:
+        raise NotADigit(prediction.model_dump(mode="json", exclude={"error"}))
     return prediction
 
 
@@ -80,7 +92,11 @@ router.add_api_route(  # `curl -T digit.png URL` sends a PUT: the same operation
     summary="Recognise the digits in several images, in one model call",
 )
 async def predict_batch(
-    request: Request, include_input: bool = INCLUDE_INPUT, service: Service = Depends(get_service)
+    request: Request,
+    include_input: bool = INCLUDE_INPUT,
+    always_guess: bool = ALWAYS_GUESS,
+    service: Service = Depends(get_service),
 ) -> BatchPrediction:
-    predictions = await service.classify(service.reader.images(request), include_input)
+    reading = service.reader.images(request)
+    predictions = await service.classify(reading, include_input, always_guess)
     return BatchPrediction(predictions=predictions)

@@ -45,6 +45,9 @@ async def form_result(request: Request, service: Service = Depends(get_service))
     status = 200
     try:
         [context["result"]] = await service.classify(read(), include_input=True)
+        if context["result"].error:  # not a digit: said so, the guess shown faintly
+            service.telemetry.rejected(context["result"].error.code)
+            status = context["result"].error.status
     except Refusal as exc:
         service.telemetry.rejected(exc.code)
         context["error"], status = exc.message, exc.status

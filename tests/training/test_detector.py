@@ -1,0 +1,70 @@
+"""The not-a-digit pieces measured offline: generated non-digits, calibration and ROC figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from training.detector import auroc, fit_temperature, refused_at, reliability
+from training.nondigits import (
+    CHARACTERS,
+    DIGIT_LIKE,
+    HELD_OUT_FONTS,
+    KINDS,
+    STYLES,
+    TRAIN_FONTS,
+    fonts,
+    nondigit_inputs,
+    upload,
+)
+
+
+def test_characters_people_write_as_digits_are_never_non_digits() -> None:
+    assert not set("lIOoSZBgq") & set(CHARACTERS)
+    assert not DIGIT_LIKE & set(CHARACTERS)
+    assert not set("0123456789") & set(CHARACTERS)
+
+
+def test_training_and_held_out_sets_use_different_fonts() -> None:
+    assert fonts(TRAIN_FONTS) and fonts(HELD_OUT_FONTS)
+    assert not {p.name for p in fonts(TRAIN_FONTS)} & {p.name for p in fonts(HELD_OUT_FONTS)}
+
+
+def test_uploads_are_reproducible_and_differ_by_seed() -> None:
+    for kind in KINDS:
+        for style in STYLES:
+            assert upload(kind, style, 5) == upload(kind, style, 5)
+            assert upload(kind, style, 5) != upload(kind, style, 6)
+
+
+def test_non_digits_come_out_as_model_inputs() -> None:
+    images = nondigit_inputs(20, seed=9)
+    assert images.shape == (20, 28, 28) and images.dtype == np.float32
+    assert images.max() > 200  # ink stretched to MNIST's range, as uploads are
+
+
+def test_temperature_is_fitted_to_make_confidence_honest() -> None:
+    """Over-confident answers (0.99 where 80% are right) are softened by T > 1, and the
+    calibration error falls."""
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 4000)
+    predicted = np.where(rng.random(4000) < 0.8, labels, (labels + 1) % 10)
+    probabilities = np.full((4000, 10), 0.01 / 9)
+    probabilities[np.arange(4000), predicted] = 0.99
+    temperature = fit_temperature(probabilities, labels)
+    assert temperature > 1.5
+    from digits.screening import temper
+
+    before, _ = reliability(probabilities, labels)
+    after, bins = reliability(temper(probabilities, temperature), labels)
+    assert before == pytest.approx(0.19, abs=0.02) and after < 0.03
+    assert sum(b["count"] for b in bins) == 4000
+
+
+def test_auroc_and_refusal_at_a_digit_refusal_rate() -> None:
+    digits = np.array([0.9, 0.8, 0.7, 0.6])
+    assert auroc(digits, np.array([0.1, 0.2])) == 1.0
+    assert auroc(digits, np.array([0.95, 0.99])) == 0.0
+    assert auroc(np.array([0.5]), np.array([0.5])) == 0.5
+    many = np.linspace(0, 1, 1001)
+    assert refused_at(many, np.array([0.001, 0.005, 0.5]), 0.01) == pytest.approx(2 / 3)

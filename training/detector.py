@@ -1,0 +1,361 @@
+"""`python -m training.detector train|calibrate`: say "not a digit" instead of guessing.
+
+`train` fits a small CNN that scores how much a preprocessed image looks like a digit at all:
+MNIST's training digits (as they are, and put in the upload styles) against generated non-digits
+(`training.nondigits`), preprocessed exactly as the service prepares uploads. It is written to
+MODEL_DIR/detector/ with its card, compiled for LiteRT.
+
+`calibrate` then decides, on the validation split only: the temperature that makes the served
+classifier's confidence mean what it says (least log-loss), and the detector's threshold (the
+highest that refuses at most REFUSE_DIGITS of the validation digits, plain and styled). It then
+measures both once, on the official test set and a held-out non-digit set made with other seeds
+and other fonts, beside the baseline of the classifier's top probability, and records it all in
+MODEL_DIR's card (`not_a_digit`) with a reliability diagram and the ROC.
+
+    python -m training.detector train [MODEL_DIR]
+    python -m training.detector calibrate [MODEL_DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from digits.card import CardError, ModelCard, ModelSection, NotADigitRecord
+from digits.cascade import Cascade
+from digits.contract import INPUT_SHAPE, SERVING_FILENAME
+from digits.runtime import LiteRTModel, ModelLoadError, sha256
+from digits.screening import temper
+from training.data import VENDORED_MNIST, DataError, Digits, load_idx_dir, split_holdout
+from training.nondigits import (
+    HELD_OUT_FONTS,
+    KINDS,
+    TRAIN_FONTS,
+    nondigit_inputs,
+    styled_digit_inputs,
+)
+
+DETECTOR_DIR = "detector"
+SEEDS = {"train": 1, "validation": 2, "held_out": 3}  # non-digits and styles differ per set
+COUNTS = {"train": 40_000, "styled_train": 20_000, "validation": 5_000, "held_out": 5_000}
+REFUSE_DIGITS = 0.005  # most validation digits the threshold may refuse (the target is 1%)
+EPOCHS, BATCH = 8, 128
+BINS = 15
+
+
+def build_detector():
+    """A small CNN: a preprocessed 28x28 image -> the probability that it shows a digit."""
+    import keras
+    from keras import layers
+
+    from training.models import conv_block
+
+    return keras.Sequential(
+        [
+            keras.Input(INPUT_SHAPE),
+            layers.Rescaling(1 / 255),
+            *conv_block(16),
+            layers.MaxPooling2D(2),
+            *conv_block(32),
+            layers.MaxPooling2D(2),
+            *conv_block(64),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dropout(0.3),
+            layers.Dense(1, activation="sigmoid"),
+        ],
+        name="detector",
+    )
+
+
+def the_split(card: ModelCard) -> tuple[Digits, Digits]:
+    """The classifier's own training and validation images: the detector holds out the same."""
+    data = load_idx_dir(VENDORED_MNIST, "train")
+    return split_holdout(data, card.training["validation_size"], card.training["seed"])
+
+
+def labelled(digits: np.ndarray, nondigits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x = np.concatenate([digits, nondigits])[..., np.newaxis].astype(np.float32)
+    y = np.concatenate([np.ones(len(digits)), np.zeros(len(nondigits))]).astype(np.float32)
+    return x, y
+
+
+def with_styles(images: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """Digits as they are, plus `count` of them put in the upload styles and preprocessed."""
+    return np.concatenate([images.astype(np.float32), styled_digit_inputs(images[:count], seed)])
+
+
+def train(model_dir: Path) -> ModelCard:
+    import keras
+
+    from training.litert import agreement, export_litert
+    from training.train import library_versions, seed_everything
+
+    classifier_card = ModelCard.read(model_dir)
+    train_part, validation = the_split(classifier_card)
+    x, y = labelled(
+        with_styles(train_part.images, COUNTS["styled_train"], SEEDS["train"]),
+        nondigit_inputs(COUNTS["train"], SEEDS["train"], TRAIN_FONTS),
+    )
+    val_x, val_y = labelled(
+        with_styles(validation.images, len(validation), SEEDS["validation"]),
+        nondigit_inputs(COUNTS["validation"], SEEDS["validation"], TRAIN_FONTS),
+    )
+    seed_everything(SEEDS["train"])
+    detector = build_detector()
+    weights = {0: len(y) / (2 * (y == 0).sum()), 1: len(y) / (2 * (y == 1).sum())}
+    schedule = keras.optimizers.schedules.CosineDecay(1e-3, EPOCHS * int(np.ceil(len(x) / BATCH)))
+    detector.compile(keras.optimizers.Adam(schedule), "binary_crossentropy", ["accuracy"])
+    history = detector.fit(
+        x, y, BATCH, EPOCHS, verbose=2, class_weight=weights, validation_data=(val_x, val_y)
+    )
+    out = model_dir / DETECTOR_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    detector.save(out / "model.keras")
+    check = agreement(detector, export_litert(detector, out), val_x[:2000])
+    card = ModelCard(
+        model=ModelSection(
+            name="digit-detector",
+            architecture="detector",
+            description="a small CNN scoring whether a preprocessed image shows a digit at all",
+            parameters=detector.count_params(),
+            file="model.keras",
+        ),
+        training={
+            "seed": classifier_card.training["seed"],
+            "validation_size": len(validation),
+            "digits": len(x) - int((y == 0).sum()),
+            "nondigits": int((y == 0).sum()),
+            "epochs": EPOCHS,
+            "history": {k: [round(float(v), 6) for v in vs] for k, vs in history.history.items()},
+        },
+        validation={"accuracy": round(float(history.history["val_accuracy"][-1]), 6)},
+        serving=check,
+        versions=library_versions(),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    card.write(out)
+    return card
+
+
+def in_chunks(network, images: np.ndarray, size: int = 1000) -> np.ndarray:
+    pixels = images[..., np.newaxis].astype(np.float32)
+    return np.concatenate(
+        [network.predict(pixels[i : i + size]) for i in range(0, len(pixels), size)]
+    )
+
+
+def served_classifier(model_dir: Path, card: ModelCard):
+    """What answers by default: the calibrated cascade where there is one, else the model."""
+    full = LiteRTModel.open(model_dir / SERVING_FILENAME)
+    if card.cascade is None:
+        return full, card.model.name
+    fast = LiteRTModel.open(model_dir / card.cascade.fast_model)
+    return Cascade(fast, full, card.cascade.threshold), card.cascade.name
+
+
+def negative_log_likelihood(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    picked = probabilities[np.arange(len(labels)), labels]
+    return float(-np.log(np.maximum(picked, 1e-12)).mean())
+
+
+def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """The temperature of least log-loss, on a fine logarithmic grid."""
+    grid = np.exp(np.linspace(np.log(0.25), np.log(4.0), 281))
+    losses = [negative_log_likelihood(temper(probabilities, t), labels) for t in grid]
+    return round(float(grid[int(np.argmin(losses))]), 4)
+
+
+def reliability(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, list[dict]]:
+    """Expected calibration error over BINS equal-width confidence bins, and the bins."""
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    edges = np.linspace(0, 1, BINS + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, BINS - 1)
+    bins, error = [], 0.0
+    for b in range(BINS):
+        members = which == b
+        count = int(members.sum())
+        if count:
+            gap = abs(correct[members].mean() - confidence[members].mean())
+            error += gap * count / len(labels)
+        bins.append(
+            {
+                "confidence": round(float(confidence[members].mean()), 6) if count else None,
+                "accuracy": round(float(correct[members].mean()), 6) if count else None,
+                "count": count,
+            }
+        )
+    return round(float(error), 6), bins
+
+
+def auroc(digit_scores: np.ndarray, nondigit_scores: np.ndarray) -> float:
+    """Probability that a digit scores above a non-digit (ties count half)."""
+    below = np.sort(nondigit_scores)
+    under = np.searchsorted(below, digit_scores, "left")
+    tied = np.searchsorted(below, digit_scores, "right") - under
+    return round(float((under + tied / 2).mean() / len(below)), 6)
+
+
+def refused_at(digit_scores: np.ndarray, nondigit_scores: np.ndarray, share: float) -> float:
+    """Share of non-digits refused by the threshold that refuses `share` of the digits."""
+    threshold = np.quantile(digit_scores, share)
+    return round(float((nondigit_scores < threshold).mean()), 6)
+
+
+def roc(digit_scores: np.ndarray, nondigit_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    thresholds = np.unique(np.concatenate([digit_scores, nondigit_scores]))
+    digits = np.searchsorted(np.sort(digit_scores), thresholds) / len(digit_scores)
+    nondigits = np.searchsorted(np.sort(nondigit_scores), thresholds) / len(nondigit_scores)
+    return digits, nondigits
+
+
+def held_out_by_kind(count: int) -> dict[str, np.ndarray]:
+    """The held-out non-digits: other seeds, other fonts; each kind on its own."""
+    per_kind = count // len(KINDS)
+    return {
+        kind: nondigit_inputs(per_kind, SEEDS["held_out"] + 100 * k, HELD_OUT_FONTS, kinds=(kind,))
+        for k, kind in enumerate(KINDS)
+    }
+
+
+def calibrate(model_dir: Path) -> NotADigitRecord:
+    from training.plots import plot_reliability, plot_roc
+
+    card = ModelCard.read(model_dir)
+    classifier, name = served_classifier(model_dir, card)
+    detector_path = model_dir / DETECTOR_DIR / SERVING_FILENAME
+    detector = LiteRTModel.open(detector_path, outputs=1)
+    detector_card = ModelCard.read(model_dir / DETECTOR_DIR)
+    _, validation = the_split(card)
+    test = load_idx_dir(VENDORED_MNIST, "test")
+
+    # every choice on the validation split
+    val_probabilities = in_chunks(classifier, validation.images)
+    temperature = fit_temperature(val_probabilities, validation.labels)
+    val_tempered = temper(val_probabilities, temperature)
+    styled_val = styled_digit_inputs(validation.images, SEEDS["validation"])
+    val_nondigits = nondigit_inputs(COUNTS["validation"], SEEDS["validation"], TRAIN_FONTS)
+    val_scores = {
+        "mnist": in_chunks(detector, validation.images)[:, 0],
+        "styled": in_chunks(detector, styled_val)[:, 0],
+        "nondigits": in_chunks(detector, val_nondigits)[:, 0],
+    }
+    threshold = round(
+        float(min(np.quantile(val_scores[k], REFUSE_DIGITS) for k in ("mnist", "styled"))), 6
+    )
+
+    # measured once, after
+    test_tempered = temper(in_chunks(classifier, test.images), temperature)
+    test_scores = in_chunks(detector, test.images)[:, 0]
+    styled_test_scores = in_chunks(detector, styled_digit_inputs(test.images, SEEDS["held_out"]))[
+        :, 0
+    ]
+    held_out = held_out_by_kind(COUNTS["held_out"])
+    held_scores = {k: in_chunks(detector, v)[:, 0] for k, v in held_out.items()}
+    all_held = np.concatenate(list(held_scores.values()))
+    baseline_digit = test_tempered.max(axis=1)
+    baseline_non = np.concatenate(
+        [temper(in_chunks(classifier, v), temperature).max(axis=1) for v in held_out.values()]
+    )
+    answered = test_scores >= threshold
+    correct = test_tempered.argmax(axis=1) == test.labels
+    before_val, bins_before = reliability(val_probabilities, validation.labels)
+    after_val, bins_after = reliability(val_tempered, validation.labels)
+    raw_test = in_chunks(classifier, test.images)
+    record = NotADigitRecord(
+        classifier=name,
+        detector=detector_path.relative_to(model_dir).as_posix(),
+        detector_parameters=detector_card.model.parameters,
+        threshold=threshold,
+        temperature=temperature,
+        calibration={
+            "bins": BINS,
+            "validation": {"ece_before": before_val, "ece_after": after_val},
+            "test": {
+                "ece_before": reliability(raw_test, test.labels)[0],
+                "ece_after": reliability(test_tempered, test.labels)[0],
+            },
+            "validation_bins_after": bins_after,
+        },
+        validation={
+            "digits_refused": round(float((val_scores["mnist"] < threshold).mean()), 6),
+            "styled_digits_refused": round(float((val_scores["styled"] < threshold).mean()), 6),
+            "nondigits_refused": round(float((val_scores["nondigits"] < threshold).mean()), 6),
+        },
+        test={
+            "digits_refused": round(float(1 - answered.mean()), 6),
+            "styled_digits_refused": round(float((styled_test_scores < threshold).mean()), 6),
+            "accuracy_all": round(float(correct.mean()), 6),
+            "accuracy_answered": round(float(correct[answered].mean()), 6),
+            "nondigits": len(all_held),
+            "nondigits_refused": round(float((all_held < threshold).mean()), 6),
+            "nondigits_refused_by_kind": {
+                k: round(float((v < threshold).mean()), 6) for k, v in held_scores.items()
+            },
+            "auroc": auroc(test_scores, all_held),
+            "nondigits_refused_at_1pct_digits": refused_at(test_scores, all_held, 0.01),
+        },
+        baseline={
+            "score": "the classifier's top probability (tempered)",
+            "auroc": auroc(baseline_digit, baseline_non),
+            "nondigits_refused_at_1pct_digits": refused_at(baseline_digit, baseline_non, 0.01),
+        },
+        sha256={
+            path.relative_to(model_dir).as_posix(): sha256(path)
+            for path in (detector_path, model_dir / SERVING_FILENAME)
+        },
+    )
+    card.not_a_digit = record
+    card.write(model_dir)
+    plot_reliability(
+        {
+            f"before (ECE {before_val:.4f})": bins_before,
+            f"after, T={temperature} (ECE {after_val:.4f})": bins_after,
+        },
+        model_dir / "reliability.png",
+    )
+    plot_roc(
+        {
+            f"detector (AUROC {record.test['auroc']:.4f})": roc(test_scores, all_held),
+            f"top probability (AUROC {record.baseline['auroc']:.4f})": roc(
+                baseline_digit, baseline_non
+            ),
+        },
+        model_dir / "not_a_digit_roc.png",
+    )
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.detector", description=__doc__)
+    parser.add_argument("command", choices=("train", "calibrate"))
+    parser.add_argument("model_dir", nargs="?", type=Path, default=Path("model"))
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        if args.command == "train":
+            card = train(args.model_dir)
+            print(f"detector: validation accuracy {card.validation.accuracy:.4%}")
+            return 0
+        record = calibrate(args.model_dir)
+    except (DataError, CardError, ModelLoadError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    test = record.test
+    print(
+        f"threshold {record.threshold}, temperature {record.temperature}: on test, "
+        f"{test['digits_refused']:.2%} of MNIST digits and {test['styled_digits_refused']:.2%} "
+        f"of styled digits refused, {test['nondigits_refused']:.2%} of held-out non-digits; "
+        f"AUROC {test['auroc']:.4f} (top probability: {record.baseline['auroc']:.4f})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
