@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.deps import require_api_key
-from app.api.routes import health, metrics, model, noop, predict, ui
+from app.api.routes import health, metrics, model, noop, predict, read, ui
 from app.batching import MicroBatcher
 from app.core.config import Settings, get_settings
 from app.core.errors import install_error_handlers
@@ -107,7 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     # the key check only where a key is set: its dependency has a cost per request otherwise
     key_check = [Depends(require_api_key)] if settings.api_key else []
-    app.include_router(predict.router, dependencies=key_check)
+    for router in (predict.router, read.router):
+        app.include_router(router, dependencies=key_check)
     for router in (metrics.router, health.router, model.router, ui.router):
         app.include_router(router)
     if settings.noop_route:

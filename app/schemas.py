@@ -52,6 +52,50 @@ class Prediction(BaseModel):
     )
 
 
+class DigitReading(BaseModel):
+    digit: int = Field(ge=0, le=9)
+    confidence: float = Field(ge=0, le=1, description="probability of that digit")
+    probabilities: list[float] = Field(min_length=NUM_CLASSES, max_length=NUM_CLASSES)
+    box: list[int] = Field(
+        min_length=4, max_length=4, description="x, y, width, height in the uploaded image's pixels"
+    )
+    is_digit: bool | None = Field(None, description="as in /predict; null without a detector")
+    digit_score: float | None = Field(None, ge=0, le=1)
+
+
+class NumberReading(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "text": "2026",
+                "confidence": 0.97,
+                "digits": [
+                    {
+                        "digit": 2,
+                        "confidence": 0.99,
+                        "probabilities": [0.0, 0.0, 0.99, 0.0, 0.0, 0.0, 0.0, 0.01, 0.0, 0.0],
+                        "box": [12, 30, 48, 70],
+                        "is_digit": True,
+                        "digit_score": 0.998,
+                    }
+                ],
+                "model": "mnist-compact+mnist-default",
+                "input_images": None,
+            }
+        }
+    )
+
+    text: str = Field(description="the digits left to right, leading zeros kept")
+    confidence: float = Field(
+        ge=0, le=1, description="that every digit is right: the product of their confidences"
+    )
+    digits: list[DigitReading] = Field(description="each digit found, left to right")
+    model: str
+    input_images: list[str] | None = Field(
+        None, description="with ?include_input=true: each digit's 28x28 input, as PNG data URLs"
+    )
+
+
 class BatchPrediction(BaseModel):
     predictions: list[Prediction] = Field(description="one per uploaded file, in the order sent")
 

@@ -21,13 +21,15 @@ from app.batching import MicroBatcher
 from app.core.config import Settings
 from app.core.errors import ErrorBody
 from app.model import ServedModel
-from app.schemas import ModelInfo, Prediction
+from app.schemas import DigitReading, ModelInfo, NumberReading, Prediction
 from app.telemetry import Telemetry
 from app.uploads import Upload, UploadReader
 from digits.contract import describe
 from digits.errors import ImageRejected, NotADigit
 from digits.preprocess import open_image, pixel_count, to_model_input, to_png
 from digits.screening import split
+from digits.segment import Reading, Segment, find_digits, upload_box
+from digits.segment import model_input as number_input
 
 # Up to this many pixels per request (MNIST-sized uploads and small crops), preparing on the
 # event loop is cheaper than the hop to a worker thread; larger uploads (a 280x280 canvas) go to
@@ -44,6 +46,30 @@ def naming(upload: Upload, among: int) -> Iterator[None]:
         if among > 1:
             exc.message = f"{upload.filename or 'a file'}: {exc.message}"
         raise
+
+
+def data_url(image: np.ndarray) -> str:
+    """A 28x28 model input as a PNG data URL, so people can see what the model saw."""
+    return "data:image/png;base64," + base64.b64encode(to_png(image)).decode()
+
+
+def prepare_number(image: Image.Image) -> tuple[Reading, list[Segment], np.ndarray]:
+    """The number's parts, every candidate digit among them, and their model inputs."""
+    found = find_digits(image)
+    pieces = found.candidates()
+    return found, pieces, np.stack([number_input(found, s) for s in pieces])
+
+
+def choose_digits(
+    found: Reading, pieces: list[Segment], sureness: np.ndarray
+) -> list[tuple[int, Segment]]:
+    """Left to right, each part read the surest way: (index into `pieces`, segment)."""
+    index = {id(s): i for i, s in enumerate(pieces)}
+    chosen = []
+    for part in found.parts:
+        best = part.best(lambda s: float(sureness[index[id(s)]]))
+        chosen += [(index[id(s)], s) for s in best]
+    return chosen
 
 
 def dump(record: BaseModel | None) -> dict | None:
@@ -113,19 +139,8 @@ class Service:
         digit_score: float | None,
         always_guess: bool,
     ) -> Prediction:
-        digit = int(probabilities.argmax())
-        is_digit = None
-        if digit_score is not None:
-            is_digit = digit_score >= self.model.answering.not_a_digit.threshold
-            if not is_digit:
-                self.telemetry.not_a_digit.inc()
-        # float32 softmax sums to 1 only within 1e-7; Python floats round faster than numpy's
-        shares = (probabilities / probabilities.sum(dtype=np.float64)).tolist()
-        rounded = [round(p, 6) for p in shares]
-        self.telemetry.digit_counts[digit].inc()
-        input_image = None
-        if image is not None:
-            input_image = "data:image/png;base64," + base64.b64encode(to_png(image)).decode()
+        digit, rounded, is_digit = self.judge(probabilities, digit_score)
+        input_image = data_url(image) if image is not None else None
         refused = is_digit is False and not always_guess
         return Prediction(
             digit=digit,
@@ -140,6 +155,65 @@ class Service:
             if refused
             else None,
         )
+
+    def judge(
+        self, probabilities: np.ndarray, digit_score: float | None
+    ) -> tuple[int, list[float], bool | None]:
+        """The digit, its rounded probabilities, and whether the image shows a digit at all
+        (None without a detector); counted."""
+        digit = int(probabilities.argmax())
+        # float32 softmax sums to 1 only within 1e-7; Python floats round faster than numpy's
+        shares = (probabilities / probabilities.sum(dtype=np.float64)).tolist()
+        rounded = [round(p, 6) for p in shares]
+        self.telemetry.digit_counts[digit].inc()
+        is_digit = None
+        if digit_score is not None:
+            is_digit = digit_score >= self.model.answering.not_a_digit.threshold
+            if not is_digit:
+                self.telemetry.not_a_digit.inc()
+        return digit, rounded, is_digit
+
+    async def read_number(
+        self, reading: Awaitable[list[Upload]], include_input: bool, always_guess: bool
+    ) -> NumberReading:
+        """Find the digits of a number in one upload and read them in one model call; every
+        candidate cut of touching digits goes into the same call, and the surest reading wins."""
+        with self.batcher.expecting():
+            [upload] = await reading
+            [opened] = self.open_all([upload])
+            found, pieces, inputs = await run_in_threadpool(prepare_number, opened)
+        probabilities, scores = split(await self.batcher.submit(inputs))
+        sureness = probabilities.max(axis=1) * (1.0 if scores is None else scores)
+        chosen = choose_digits(found, pieces, sureness)
+        digits = []
+        for i, seg in chosen:
+            score = None if scores is None else float(scores[i])
+            digit, rounded, is_digit = self.judge(probabilities[i], score)
+            digits.append(
+                DigitReading(
+                    digit=digit,
+                    confidence=rounded[digit],
+                    probabilities=rounded,
+                    box=upload_box(found, seg),
+                    is_digit=is_digit,
+                    digit_score=None if score is None else round(score, 6),
+                )
+            )
+        result = NumberReading(
+            text="".join(str(d.digit) for d in digits),
+            confidence=round(float(np.prod([d.confidence for d in digits])), 6),
+            digits=digits,
+            model=self.model.answering.name,
+            input_images=[data_url(inputs[i]) for i, _ in chosen] if include_input else None,
+        )
+        strangers = [n for n, d in enumerate(digits, start=1) if d.is_digit is False]
+        if strangers and not always_guess:
+            which = ", ".join(map(str, strangers))
+            raise NotADigit(
+                result.model_dump(mode="json"),
+                f"Part {which} of the {len(digits)} found does not look like a digit.",
+            )
+        return result
 
     def model_info(self) -> ModelInfo:
         card, answering = self.model.card, self.model.answering

@@ -16,7 +16,11 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+from fastapi.testclient import TestClient
 from PIL import Image
+
+from app.core.config import Settings
+from app.main import create_app
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL_DIR = REPO / "model"
@@ -100,3 +104,8 @@ def running_service(log_name: str = "live_server.log", **env: str) -> Iterator[S
             if process.poll() is None:
                 process.terminate()
                 process.wait(timeout=30)
+
+
+def make_client(**overrides) -> TestClient:
+    settings = Settings(model_dir=MODEL_DIR, **overrides)
+    return TestClient(create_app(settings), raise_server_exceptions=False)

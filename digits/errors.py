@@ -27,6 +27,6 @@ class NotADigit(Refusal):
 
     MESSAGE = "That does not look like a digit."
 
-    def __init__(self, guess: dict) -> None:
-        super().__init__(422, "not_a_digit", self.MESSAGE)
+    def __init__(self, guess: dict, message: str = MESSAGE) -> None:
+        super().__init__(422, "not_a_digit", message)
         self.guess = guess

@@ -70,11 +70,11 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
         raise corrupt(exc) from None
 
 
-def decode(image: Image.Image) -> Image.Image:
+def decode(image: Image.Image, size: int = WORKING_SIZE) -> Image.Image:
     """Decode the first frame's pixels, upright; the costly step, sized by `pixel_count`."""
     try:
-        if image.format == "JPEG":  # decode at reduced scale: much faster for photos
-            image.draft("RGB" if image.mode != "L" else "L", (WORKING_SIZE, WORKING_SIZE))
+        if image.format == "JPEG":  # decode at reduced scale (not below `size`): much faster
+            image.draft("RGB" if image.mode != "L" else "L", (size, size))
         if image.tell() != 0:  # a fresh image is at its first frame; seek(0) re-reads a PNG
             image.seek(0)
         image.load()
@@ -101,11 +101,11 @@ def pixel_count(image: Image.Image) -> int:
     return image.width * image.height
 
 
-def reduce(image: Image.Image) -> Image.Image:
-    """Shrink big uploads early: everything after works on at most WORKING_SIZE pixels a side."""
-    if max(image.size) > WORKING_SIZE:
+def reduce(image: Image.Image, size: int = WORKING_SIZE) -> Image.Image:
+    """Shrink big uploads early: everything after works on at most `size` pixels a side."""
+    if max(image.size) > size:
         image = image.copy()
-        image.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BOX)
+        image.thumbnail((size, size), Image.Resampling.BOX)
     return image
 
 

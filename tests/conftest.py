@@ -11,9 +11,7 @@ from fastapi.testclient import TestClient
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from app.core.config import Settings
-from app.main import create_app
-from bench.harness import MODEL_DIR, running_service
+from bench.harness import MODEL_DIR, make_client, running_service
 from digits.contract import SERVING_FILENAME
 from digits.runtime import LiteRTModel
 from training.data import VENDORED_MNIST, Digits, load_idx_dir
@@ -43,11 +41,6 @@ def sample_digits(mnist_test: Digits) -> Digits:
 def runtime() -> LiteRTModel:
     """The committed full model, through the runtime the service uses."""
     return LiteRTModel.open(MODEL_DIR / SERVING_FILENAME)
-
-
-def make_client(**overrides) -> TestClient:
-    settings = Settings(model_dir=MODEL_DIR, **overrides)
-    return TestClient(create_app(settings), raise_server_exceptions=False)
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,10 @@
 """`python -m training.detector train|calibrate`: say "not a digit" instead of guessing.
 
-`train` fits a small CNN that scores how much a preprocessed image looks like a digit at all:
+`train` fits a small CNN that scores how much a preprocessed image looks like one digit:
 MNIST's training digits (as they are, and put in the upload styles) against generated non-digits
-(`training.nondigits`), preprocessed exactly as the service prepares uploads. It is written to
-MODEL_DIR/detector/ with its card, compiled for LiteRT.
+(`training.nondigits`), preprocessed exactly as the service prepares uploads, and against what a
+reader of numbers must not take for one digit (touching pairs, fragments of a digit). It is
+written to MODEL_DIR/detector/ with its card, compiled for LiteRT.
 
 `calibrate` then decides, on the validation split only: the temperature that makes the served
 classifier's confidence mean what it says (least log-loss), and the detector's threshold (the
@@ -37,12 +38,19 @@ from training.nondigits import (
     KINDS,
     TRAIN_FONTS,
     nondigit_inputs,
+    not_one_digit_inputs,
     styled_digit_inputs,
 )
 
 DETECTOR_DIR = "detector"
 SEEDS = {"train": 1, "validation": 2, "held_out": 3}  # non-digits and styles differ per set
-COUNTS = {"train": 40_000, "styled_train": 20_000, "validation": 5_000, "held_out": 5_000}
+COUNTS = {
+    "train": 40_000,
+    "styled_train": 20_000,
+    "not_one_train": 16_000,
+    "validation": 5_000,
+    "held_out": 5_000,
+}
 REFUSE_DIGITS = 0.005  # most validation digits the threshold may refuse (the target is 1%)
 EPOCHS, BATCH = 8, 128
 BINS = 15
@@ -100,7 +108,12 @@ def train(model_dir: Path) -> ModelCard:
     train_part, validation = the_split(classifier_card)
     x, y = labelled(
         with_styles(train_part.images, COUNTS["styled_train"], SEEDS["train"]),
-        nondigit_inputs(COUNTS["train"], SEEDS["train"], TRAIN_FONTS),
+        np.concatenate(
+            [
+                nondigit_inputs(COUNTS["train"], SEEDS["train"], TRAIN_FONTS),
+                not_one_digit_inputs(train_part.images, COUNTS["not_one_train"], SEEDS["train"]),
+            ]
+        ),
     )
     val_x, val_y = labelled(
         with_styles(validation.images, len(validation), SEEDS["validation"]),
@@ -110,9 +123,17 @@ def train(model_dir: Path) -> ModelCard:
     detector = build_detector()
     weights = {0: len(y) / (2 * (y == 0).sum()), 1: len(y) / (2 * (y == 1).sum())}
     schedule = keras.optimizers.schedules.CosineDecay(1e-3, EPOCHS * int(np.ceil(len(x) / BATCH)))
-    detector.compile(keras.optimizers.Adam(schedule), "binary_crossentropy", ["accuracy"])
+    detector.compile(
+        optimizer=keras.optimizers.Adam(schedule), loss="binary_crossentropy", metrics=["accuracy"]
+    )
     history = detector.fit(
-        x, y, BATCH, EPOCHS, verbose=2, class_weight=weights, validation_data=(val_x, val_y)
+        x,
+        y,
+        batch_size=BATCH,
+        epochs=EPOCHS,
+        verbose=2,
+        class_weight=weights,
+        validation_data=(val_x, val_y),
     )
     out = model_dir / DETECTOR_DIR
     out.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from digits.errors import ImageRejected
-from digits.preprocess import open_image, to_model_input
+from digits.preprocess import fit_digit, open_image, to_model_input
 
 FONT_ROOT = Path("/usr/share/fonts/truetype")
 TRAIN_FONTS = "dejavu"  # fonts-dejavu-core: on every Debian machine
@@ -304,3 +304,53 @@ def styled_digit_inputs(digits: np.ndarray, seed: int) -> np.ndarray:
         image = model_input(styled_digit(digit, style, seed * 1_000_003 + i))
         prepared.append(image if image is not None else digit.astype(np.float32))
     return np.stack(prepared)
+
+
+def ink_columns(digit: np.ndarray) -> tuple[int, int]:
+    cols = np.flatnonzero(digit.max(axis=0) > 0)
+    return int(cols[0]), int(cols[-1]) + 1
+
+
+def pair(first: np.ndarray, second: np.ndarray, rng: Rng) -> np.ndarray:
+    """Two digits side by side, touching or nearly: what a reader of numbers must not take for
+    one digit."""
+    a, b = (d[:, slice(*ink_columns(d))] for d in (first, second))
+    gap = int(rng.integers(-3, 3))
+    strip = np.zeros((34, a.shape[1] + b.shape[1] + 8), np.uint8)
+    strip[:28, : a.shape[1]] = a
+    dy = int(rng.integers(0, 6))
+    start = max(0, a.shape[1] + gap)
+    region = strip[dy : dy + 28, start : start + b.shape[1]]
+    np.maximum(region, b[:, : region.shape[1]], out=region)
+    return strip
+
+
+def fragment(digit: np.ndarray, rng: Rng) -> np.ndarray:
+    """A digit cut through: its left or right part, as a wrong cut between digits leaves it."""
+    left, right = ink_columns(digit)
+    cut = left + int((right - left) * rng.uniform(0.35, 0.65))
+    piece = digit.copy()
+    if rng.random() < 0.5:
+        piece[:, cut:] = 0
+    else:
+        piece[:, :cut] = 0
+    return piece
+
+
+def stroke_like(ink: np.ndarray) -> bool:
+    """A fragment as narrow as a "1" may well be one: never a negative."""
+    rows, cols = np.flatnonzero(ink.max(axis=1) > 64), np.flatnonzero(ink.max(axis=0) > 64)
+    return len(rows) == 0 or (cols[-1] - cols[0] + 1) < 0.5 * (rows[-1] - rows[0] + 1)
+
+
+def not_one_digit_inputs(digits: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """`count` model inputs that hold more or less than one digit: touching pairs and
+    fragments of MNIST digits, prepared as a reader of numbers prepares each piece."""
+    rng = np.random.default_rng(seed)
+    made = []
+    while len(made) < count:
+        first, second = digits[rng.integers(len(digits), size=2)]
+        ink = pair(first, second, rng) if len(made) % 2 else fragment(first, rng)
+        if ink.max() > 0 and not stroke_like(ink):
+            made.append(fit_digit(ink.astype(np.float32)))
+    return np.stack(made)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from bench.harness import REPO
-from tests.conftest import make_client
+from bench.harness import REPO, make_client
 
 BLOCK_TRAINING = (
     "import sys\n"

@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.harness import png_bytes
+from bench.harness import make_client, png_bytes
 from bench.styles import STYLES
-from tests.conftest import make_client
 
 
 def test_multipart_upload(client, sample_digits) -> None:

@@ -133,3 +133,27 @@ def test_phone_viewport(browser, live_server, sample_digits, tmp_path) -> None:
     assert width <= 390, "the page must not scroll sideways on a phone"
     page.screenshot(path=ARTIFACTS / "ui-phone.png", full_page=True)
     context.close()
+
+
+def star_strokes() -> list[list[tuple[float, float]]]:
+    """A five-pointed star in one stroke, as a person would draw it."""
+    import math
+
+    points = [
+        (0.5 + 0.35 * math.sin(k * 4 * math.pi / 5), 0.5 - 0.35 * math.cos(k * 4 * math.pi / 5))
+        for k in range(6)
+    ]
+    return [points]
+
+
+def test_a_drawing_that_is_no_digit_is_said_so(page) -> None:
+    draw(page, star_strokes())
+    page.locator("#not-digit").wait_for(state="visible")
+    assert page.locator("#not-digit").inner_text() == "That does not look like a digit"
+    assert "faint" in page.locator("#answer").get_attribute("class")
+    assert page.locator("#caption").inner_text() == "Best guess"
+    page.screenshot(path=ARTIFACTS / "ui-not-a-digit.png", full_page=True)
+    page.click("#clear")
+    draw(page, [[(0.5, 0.15), (0.5, 0.85)]])
+    assert read_answer(page) == "1"
+    page.locator("#not-digit").wait_for(state="hidden")

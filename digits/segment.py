@@ -1,0 +1,258 @@
+"""Finding the digits of a written number, left to right, each prepared as `/predict` prepares one.
+
+Ink is measured exactly as for a lone digit (`digits.preprocess`: polarity, transparency, paper
+colour, photos), then split into connected strokes. Strokes of one digit that do not touch (the
+floating bar of a 5, a broken 4) are merged by their horizontal overlap; dots and specks are
+dropped by their size against the number's height; strokes too wide for one digit (neighbours
+that touch) are cut where the ink is thinnest near the expected boundaries, and the classifier
+decides between the readings (`candidates`: every way of reading a wide stroke, all classified in
+one model call by the caller).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from digits.contract import PIXEL_MAX
+from digits.errors import ImageRejected
+from digits.preprocess import (
+    INK_THRESHOLD,
+    decode,
+    fit_digit,
+    ink_map,
+    normalise_contrast,
+    reduce,
+    to_pixels,
+)
+
+READING_SIZE = 1024  # long side numbers are read at: room for several digits, bounded work
+SPECK = 0.2  # strokes shorter and narrower than this share of the number's height are specks
+OVERLAP = 0.5  # strokes sharing this share of the narrower one's width belong to one digit,
+SHORT = 0.75  # ... where one of them is shorter than this share of the number's height
+NARROWEST = 0.4  # a digit's width over its height, at least (a "1" is the narrowest)
+WIDEST = 1.1  # ... and at most: anything wider is neighbours that touch
+MAYBE_TWO = 0.55  # from this many heights wide, a stroke with a joint may be two digits
+PIECE_BONUS = 0.5  # log-score per digit read: product-of-confidence alone favours fewer pieces
+MAX_DIGITS = 32
+
+
+@dataclass
+class Segment:
+    """Ink that is read as one digit: its pixels' mask and bounding box in the working image."""
+
+    mask: np.ndarray  # bool, the working image's shape
+    box: tuple[int, int, int, int]  # x, y, width, height
+
+    @property
+    def left(self) -> int:
+        return self.box[0]
+
+    @property
+    def right(self) -> int:
+        return self.box[0] + self.box[2]
+
+
+@dataclass
+class Part:
+    """A connected stroke group and the ways to read it: candidate cut columns (`bounds`,
+    relative to its left edge, from 0 to its width) and the pieces between two of them that
+    are as wide as a digit can be. Reading it is choosing a path of pieces from 0 to the width
+    (`best`)."""
+
+    bounds: list[int]
+    pieces: dict[tuple[int, int], Segment]  # (from, to) indexes into bounds -> the piece
+
+    def best(self, sureness: Callable[[Segment], float]) -> list[Segment]:
+        """The pieces whose product of sureness is highest (the chance that all are right),
+        each piece worth PIECE_BONUS more (chosen on numbers of validation digits)."""
+        last = len(self.bounds) - 1
+        score = [0.0] + [-np.inf] * last
+        back = [0] * (last + 1)
+        for end in range(1, last + 1):
+            for start in range(end):
+                piece = self.pieces.get((start, end))
+                if piece is None or score[start] == -np.inf:
+                    continue
+                total = score[start] + float(np.log(max(sureness(piece), 1e-9))) + PIECE_BONUS
+                if total > score[end]:
+                    score[end], back[end] = total, start
+        path, end = [], last
+        while end:
+            path.append(self.pieces[(back[end], end)])
+            end = back[end]
+        return path[::-1]
+
+
+@dataclass
+class Reading:
+    """The number's ink and its parts, left to right."""
+
+    parts: list[Part]
+    ink: np.ndarray  # the working image's ink, 0-255
+    scale: float  # uploaded pixels per working pixel
+
+    def candidates(self) -> list[Segment]:
+        """Every piece any reading could use: all are classified in one model call."""
+        return [piece for part in self.parts for piece in part.pieces.values()]
+
+
+def components(binary: np.ndarray) -> list[np.ndarray]:
+    """8-connected components of a boolean image, as masks: run-length labelling, whose loops go
+    over the runs of ink in each row (a few per row), not over pixels."""
+    height, width = binary.shape
+    parent: list[int] = []
+    runs: list[tuple[int, int, int]] = []  # (row, start, end) per run; its label is its index
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    previous: list[int] = []
+    for row in range(height):
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], binary[row].view(np.int8), [0]))))
+        current = []
+        for start, end in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+            index = len(runs)
+            runs.append((row, start, end))
+            parent.append(index)
+            for other in previous:  # 8-connected: runs touching diagonally join too
+                _, o_start, o_end = runs[other]
+                if o_start <= end and start <= o_end:
+                    parent[find(index)] = find(other)
+            current.append(index)
+        previous = current
+    groups: dict[int, list[int]] = {}
+    for index in range(len(runs)):
+        groups.setdefault(find(index), []).append(index)
+    masks = []
+    for members in groups.values():
+        mask = np.zeros((height, width), dtype=bool)
+        for index in members:
+            row, start, end = runs[index]
+            mask[row, start:end] = True
+        masks.append(mask)
+    return masks
+
+
+def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)
+
+
+def segment(mask: np.ndarray) -> Segment:
+    return Segment(mask, bounding_box(mask))
+
+
+def merge_overlapping(segments: list[Segment]) -> list[Segment]:
+    """A short stroke that shares most of its horizontal extent with a neighbour is part of the
+    same digit (a 5's bar, a broken 4's half): merged, left to right. A full-height stroke (a
+    "1" leaning into its neighbour) stays a digit of its own."""
+    height = float(np.median([s.box[3] for s in segments]))
+    merged: list[Segment] = []
+    for seg in sorted(segments, key=lambda s: s.left):
+        if merged:
+            last = merged[-1]
+            shared = min(last.right, seg.right) - max(last.left, seg.left)
+            short = min(last.box[3], seg.box[3]) < SHORT * height
+            if short and shared >= OVERLAP * min(last.box[2], seg.box[2]):
+                merged[-1] = segment(last.mask | seg.mask)
+                continue
+        merged.append(seg)
+    return merged
+
+
+def drop_specks(segments: list[Segment]) -> list[Segment]:
+    """Dots, specks and noise: small against the number's tallest stroke."""
+    tallest = max(s.box[3] for s in segments)
+    return [s for s in segments if max(s.box[2], s.box[3]) >= SPECK * tallest]
+
+
+def piece(seg: Segment, start: int, end: int) -> Segment | None:
+    """The part of a stroke between two columns (relative to its left edge), if it has ink."""
+    x = seg.box[0]
+    mask = np.zeros_like(seg.mask)
+    mask[:, x + start : x + end] = seg.mask[:, x + start : x + end]
+    return segment(mask) if mask.any() else None
+
+
+def cut_columns(seg: Segment, height: float) -> list[int]:
+    """Where neighbours that touch may be cut: columns where the ink is thinner than on either
+    side (a joint), at least a narrow digit's width from either end."""
+    x, _, width, _ = seg.box
+    reach = max(1, round(height / 12))
+    kernel = np.ones(reach) / reach
+    profile = np.convolve(seg.mask[:, x : x + width].sum(axis=0), kernel, mode="same")
+    margin = max(1, int(NARROWEST * height * 0.6))
+    found: list[int] = []
+    for column in range(margin, width - margin):
+        around = profile[max(0, column - reach) : column + reach + 1]
+        if profile[column] <= around.min() and (not found or column - found[-1] > reach):
+            found.append(column)
+    return found
+
+
+def part_of(seg: Segment, height: float) -> Part:
+    """One stroke group: whole where a digit can be that wide and it has no joint, else every
+    way of cutting it at its joints into pieces each as wide as a digit can be."""
+    width = seg.box[2]
+    ratio = width / height
+    columns = cut_columns(seg, height) if ratio >= MAYBE_TWO else []
+    if not columns:
+        return Part([0, width], {(0, 1): seg})
+    bounds = [0, *columns, width]
+    pieces: dict[tuple[int, int], Segment] = {}
+    for a in range(len(bounds)):
+        for b in range(a + 1, len(bounds)):
+            span = (bounds[b] - bounds[a]) / height
+            whole = (a, b) == (0, len(bounds) - 1)  # always a way through, however wide
+            if span > WIDEST * 1.25 and not whole:
+                break
+            cut = seg if whole else piece(seg, bounds[a], bounds[b])
+            if cut is not None and span >= NARROWEST * 0.6:
+                pieces[(a, b)] = cut
+    return Part(bounds, pieces)
+
+
+def digit_height(segments: list[Segment]) -> float:
+    """One digit's height in this number: the median of the strokes no wider than a digit
+    (touching neighbours, offset vertically, would make it taller)."""
+    single = [s.box[3] for s in segments if s.box[2] <= WIDEST * s.box[3]]
+    return float(np.median(single or [s.box[3] for s in segments]))
+
+
+def find_digits(image: Image.Image) -> Reading:
+    """The number's ink, split into its parts and their options; ImageRejected when blank."""
+    picture = reduce(decode(image, READING_SIZE), READING_SIZE)
+    scale = image.width / picture.width
+    ink = normalise_contrast(ink_map(to_pixels(picture)))
+    found = components(ink >= INK_THRESHOLD * PIXEL_MAX)
+    if not found:
+        raise ImageRejected(422, "no_digit_found", "No digit found: the image looks blank.")
+    segments = merge_overlapping(drop_specks([segment(mask) for mask in found]))
+    height = digit_height(segments)
+    parts = [part_of(seg, height) for seg in segments]
+    fewest = sum(max(1, round(s.box[2] / (WIDEST * height))) for s in segments)
+    if fewest > MAX_DIGITS:
+        raise ImageRejected(
+            422, "too_many_digits", f"More than {MAX_DIGITS} digits: read at most {MAX_DIGITS}."
+        )
+    return Reading(parts, ink, scale)
+
+
+def model_input(reading: Reading, seg: Segment) -> np.ndarray:
+    """One digit prepared exactly as /predict prepares one: its own ink, cropped, fitted in
+    20x20 and centred by mass."""
+    x, y, width, height = seg.box
+    crop = np.where(seg.mask, reading.ink, 0)[y : y + height, x : x + width]
+    return fit_digit(crop)
+
+
+def upload_box(reading: Reading, seg: Segment) -> list[int]:
+    """The segment's box in the uploaded image's pixels."""
+    return [round(v * reading.scale) for v in seg.box]
