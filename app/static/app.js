@@ -6,7 +6,8 @@
   const canvas = $("canvas"), ctx = canvas.getContext("2d");
   const form = $("upload-form"), fileInput = $("file"), drop = $("drop");
   const apiKey = $("api_key");
-  let drawing = false, last = null;
+  const NUMBER_WIDTH = 840;  // the number mode's canvas: room for several digits side by side
+  let drawing = false, last = null, mode = "digit", reading = null, source = null;
 
   document.querySelectorAll(".js-only").forEach((el) => { el.hidden = false; });
 
@@ -42,6 +43,23 @@
   });
   canvas.addEventListener("pointermove", (event) => { if (drawing) stroke(point(event)); });
   const predictDrawing = () => canvas.toBlob((blob) => predict(blob, "drawing.png"), "image/png");
+
+  // Number mode: a wider canvas, answers from /read, each digit's box drawn over the picture.
+  function setMode(next) {
+    mode = next;
+    canvas.width = mode === "number" ? NUMBER_WIDTH : 280;
+    canvas.classList.toggle("wide", mode === "number");
+    $("grid").classList.toggle("wide", mode === "number");
+    $("draw-title").textContent = mode === "number" ? "Write a number" : "Draw a digit";
+    $("draw-hint").textContent = mode === "number"
+      ? "Write several digits side by side. They are read as soon as you lift."
+      : "Draw one digit, 0 to 9, with your mouse, pen or finger. It is read as soon as you lift.";
+    $("form-mode").value = mode;
+    resetCanvas();
+    hide();
+  }
+  $("mode-digit").addEventListener("change", () => setMode("digit"));
+  $("mode-number").addEventListener("change", () => setMode("number"));
   const endStroke = () => {
     if (!drawing) return;
     drawing = false;
@@ -65,16 +83,19 @@
   }
 
   // An image that holds no digit is said so, its best guess shown faintly beneath.
-  function showPrediction(p, notADigit = false) {
+  function showAnswer(notADigit, message, isNumber) {
     $("result").hidden = false;
     $("error").hidden = true;
     $("answer").hidden = false;
     $("not-digit").hidden = !notADigit;
+    $("not-digit").textContent = message || "That does not look like a digit";
     $("answer").classList.toggle("faint", notADigit);
-    $("caption").textContent = notADigit ? "Best guess" : "It looks like";
-    $("prediction").textContent = String(p.digit);
-    $("confidence").textContent = (p.confidence * 100).toFixed(1) + "%";
-    $("seen").src = p.input_image || "";
+    $("answer").classList.toggle("reading", isNumber);
+    $("digit-box").hidden = $("seen-figure").hidden = isNumber;
+    $("number").hidden = !isNumber;
+  }
+
+  function showBars(p) {
     $("bars").querySelectorAll("li").forEach((li, digit) => {
       const pct = p.probabilities[digit] * 100;
       li.classList.toggle("top", digit === p.digit);
@@ -83,15 +104,107 @@
     });
   }
 
+  // An image that holds no digit is said so, its best guess shown faintly beneath.
+  function showPrediction(p, notADigit = false) {
+    showAnswer(notADigit, null, false);
+    $("caption").textContent = notADigit ? "Best guess" : "It looks like";
+    $("prediction").textContent = String(p.digit);
+    $("confidence").textContent = (p.confidence * 100).toFixed(1) + "%";
+    $("seen").src = p.input_image || "";
+    showBars(p);
+  }
+
+  function showReading(r, message = null) {
+    reading = r;
+    showAnswer(Boolean(message), message, true);
+    $("number-text").textContent = r.text;
+    $("number-confidence").textContent = (r.confidence * 100).toFixed(1) + "%";
+    const list = $("number-digits");
+    list.replaceChildren(...r.digits.map((d, i) => {
+      const item = document.createElement("li");
+      const chip = document.createElement("button");
+      chip.type = "button";
+      chip.className = "chip" + (d.is_digit === false ? " stranger" : "");
+      chip.dataset.index = String(i);
+      chip.innerHTML = `${d.digit} <small>${Math.round(d.confidence * 100)}%</small>`;
+      item.append(chip);
+      return item;
+    }));
+    select(0);
+  }
+
+  // The picture read, each digit's box over it; the chosen digit's box stands out.
+  function drawBoxes(chosen) {
+    const view = $("number-view");
+    view.hidden = !source;
+    if (!source || !reading) return;
+    const scale = Math.min(view.width / source.width, view.height / source.height);
+    const vctx = view.getContext("2d");
+    vctx.fillStyle = "#fff";
+    vctx.fillRect(0, 0, view.width, view.height);
+    vctx.drawImage(source, 0, 0, source.width * scale, source.height * scale);
+    reading.digits.forEach((d, i) => {
+      const [x, y, w, h] = d.box.map((v) => v * scale);
+      vctx.lineWidth = i === chosen ? 4 : 2;
+      vctx.strokeStyle = d.is_digit === false ? "#b91c1c" : (i === chosen ? "#1d4ed8" : "#93c5fd");
+      vctx.strokeRect(x, y, w, h);
+      vctx.fillStyle = vctx.strokeStyle;
+      vctx.font = "bold 16px system-ui";
+      vctx.fillText(String(d.digit), x + 2, Math.max(14, y - 4));
+    });
+    view.dataset.scale = String(scale);
+  }
+
+  function select(index) {
+    if (!reading || !reading.digits.length) return;
+    $("number-digits").querySelectorAll(".chip").forEach((chip, i) => {
+      chip.classList.toggle("chosen", i === index);
+    });
+    showBars(reading.digits[index]);
+    drawBoxes(index);
+  }
+
+  $("number-digits").addEventListener("mouseover", (event) => {
+    const chip = event.target.closest(".chip");
+    if (chip) select(Number(chip.dataset.index));
+  });
+  $("number-digits").addEventListener("click", (event) => {
+    const chip = event.target.closest(".chip");
+    if (chip) select(Number(chip.dataset.index));
+  });
+  $("number-view").addEventListener("pointermove", (event) => {
+    if (!reading) return;
+    const view = $("number-view"), box = view.getBoundingClientRect();
+    const scale = Number(view.dataset.scale || 1);
+    const x = (event.clientX - box.left) * (view.width / box.width) / scale;
+    const y = (event.clientY - box.top) * (view.height / box.height) / scale;
+    const index = reading.digits.findIndex((d) => {
+      const [bx, by, bw, bh] = d.box;
+      return x >= bx && x <= bx + bw && y >= by && y <= by + bh;
+    });
+    if (index >= 0) select(index);
+  });
+
+  async function remember(blob) {
+    source = await createImageBitmap(blob).catch(() => null);
+  }
+
   async function predict(blob, name) {
     const body = new FormData();
     body.append("file", blob, name);
     const headers = apiKey && apiKey.value ? { "X-API-Key": apiKey.value } : {};
+    const url = mode === "number" ? "/read" : "/predict?include_input=true";
     try {
-      const response = await fetch("/predict?include_input=true", { method: "POST", body, headers });
+      if (mode === "number") await remember(blob);
+      const response = await fetch(url, { method: "POST", body, headers });
       const answer = await response.json().catch(() => null);
       if (response.status === 422 && answer && answer.error.code === "not_a_digit") {
-        showPrediction(answer.prediction, true);
+        if (mode === "number") showReading(answer.prediction, answer.error.message);
+        else showPrediction(answer.prediction, true);
+        return;
+      }
+      if (response.ok && mode === "number") {
+        showReading(answer);
         return;
       }
       if (!response.ok) {

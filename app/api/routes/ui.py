@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from app.api.deps import check_api_key, get_service
 from app.service import Service
 from app.uploads import Upload
-from digits.errors import Refusal
+from digits.errors import NotADigit, Refusal
 
 router = APIRouter(include_in_schema=False)
 KEY_MESSAGE = "A valid API key is required."
@@ -33,22 +33,31 @@ async def page(request: Request, service: Service = Depends(get_service)) -> HTM
 
 @router.post("/", response_class=HTMLResponse)
 async def form_result(request: Request, service: Service = Depends(get_service)) -> HTMLResponse:
-    """The same classification as /predict, rendered as a page for browsers without JavaScript."""
-
-    async def read() -> list[Upload]:
-        uploads, form = await service.reader.form_image(request)
-        given = form.get("api_key")
-        check_api_key(service.settings, given if isinstance(given, str) else None, KEY_MESSAGE)
-        return uploads
-
+    """The same answers as /predict (or /read, with the form's mode "number"), rendered as a
+    page for browsers without JavaScript."""
     context: dict = {"model": service.model_info(), "key_required": key_required(service)}
     status = 200
     try:
-        [context["result"]] = await service.classify(read(), include_input=True)
-        if context["result"].error:  # not a digit: said so, the guess shown faintly
-            service.telemetry.rejected(context["result"].error.code)
-            status = context["result"].error.status
+        uploads, form = await service.reader.form_image(request)
+        given = form.get("api_key")
+        check_api_key(service.settings, given if isinstance(given, str) else None, KEY_MESSAGE)
+        if form.get("mode") == "number":
+            context["reading"] = await service.read_number(received(uploads), False, False)
+        else:
+            [context["result"]] = await service.classify(received(uploads), include_input=True)
+            if context["result"].error:  # not a digit: said so, the guess shown faintly
+                raise NotADigit(context["result"].model_dump())
+    except NotADigit as exc:
+        service.telemetry.rejected(exc.code)
+        status = exc.status
+        if "text" in exc.guess:  # a number with a part that is no digit
+            context.update(reading=exc.guess, not_a_digit=True, not_a_digit_message=exc.message)
     except Refusal as exc:
         service.telemetry.rejected(exc.code)
         context["error"], status = exc.message, exc.status
     return templates.TemplateResponse(request, "result.html", context, status_code=status)
+
+
+async def received(uploads: list[Upload]) -> list[Upload]:
+    """Uploads already read, as the awaitable the service's methods take."""
+    return uploads
