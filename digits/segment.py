@@ -33,14 +33,17 @@ READING_SIZE = 1024  # long side numbers are read at: room for several digits, b
 SPECK = 0.2  # strokes shorter and narrower than this share of the number's height are specks
 OVERLAP = 0.5  # strokes sharing this share of the narrower one's width belong to one digit,
 SHORT = 0.75  # ... where one of them is shorter than this share of the number's height
-NARROWEST = 0.4  # a digit's width over its height, at least (a "1" is the narrowest)
+SMALL = 0.75  # a stroke whose height and width are below this share of the number's height ...
+NEAR = 0.25  # ... is part of the stroke within this share of the height, if any,
+TINY = 0.4  # ... and is dropped below this share where none is that near
+THINNEST = 0.12  # a digit's width over its height, at least (a "1" drawn as a plain stroke)
 WIDEST = 1.1  # ... and at most: anything wider is neighbours that touch
-MAYBE_TWO = 0.55  # from this many heights wide, a stroke with a joint may be two digits
+MAYBE_TWO = 0.9  # from this many heights wide, a stroke with a joint may be two digits
 PIECE_BONUS = 0.0  # log-score per digit read (tuned on validation numbers: 0 reads best)
 MAX_DIGITS = 32
 
 
-@dataclass
+@dataclass(eq=False)
 class Segment:
     """Ink that is read as one digit: its pixels' mask and bounding box in the working image."""
 
@@ -173,6 +176,28 @@ def drop_specks(segments: list[Segment]) -> list[Segment]:
     return [s for s in segments if max(s.box[2], s.box[3]) >= SPECK * tallest]
 
 
+def gap(a: Segment, b: Segment) -> int:
+    """Horizontal distance between two strokes; 0 where they overlap."""
+    return max(0, max(a.left, b.left) - min(a.right, b.right))
+
+
+def absorb_fragments(segments: list[Segment]) -> list[Segment]:
+    """A stroke much smaller than a digit (a 5's bar, a piece of a broken 0 or 9) belongs to the
+    stroke it is next to: merged into the nearest one within NEAR heights, largest first;
+    dropped where nothing is that near and it is too small to be a digit."""
+    height = float(np.median([s.box[3] for s in segments]))
+    kept = sorted(segments, key=lambda s: -max(s.box[2], s.box[3]))
+    merged: list[Segment] = []
+    for seg in kept:
+        small = max(seg.box[2], seg.box[3]) < SMALL * height
+        near = min(range(len(merged)), key=lambda i: gap(seg, merged[i]), default=None)
+        if small and near is not None and gap(seg, merged[near]) <= NEAR * height:
+            merged[near] = segment(merged[near].mask | seg.mask)
+        elif not small or max(seg.box[2], seg.box[3]) >= TINY * height:
+            merged.append(seg)
+    return sorted(merged, key=lambda s: s.left)
+
+
 def piece(seg: Segment, start: int, end: int) -> Segment | None:
     """The part of a stroke between two columns (relative to its left edge), if it has ink."""
     x = seg.box[0]
@@ -188,7 +213,7 @@ def cut_columns(seg: Segment, height: float) -> list[int]:
     reach = max(1, round(height / 12))
     kernel = np.ones(reach) / reach
     profile = np.convolve(seg.mask[:, x : x + width].sum(axis=0), kernel, mode="same")
-    margin = max(1, int(NARROWEST * height * 0.6))
+    margin = max(1, int(THINNEST * height))
     found: list[int] = []
     for column in range(margin, width - margin):
         around = profile[max(0, column - reach) : column + reach + 1]
@@ -214,7 +239,7 @@ def part_of(seg: Segment, height: float) -> Part:
             if span > WIDEST * 1.25 and not whole:
                 break
             cut = seg if whole else piece(seg, bounds[a], bounds[b])
-            if cut is not None and span >= NARROWEST * 0.6:
+            if cut is not None and span >= THINNEST:
                 pieces[(a, b)] = cut
     return Part(bounds, pieces)
 
@@ -234,7 +259,7 @@ def find_digits(image: Image.Image) -> Reading:
     found = components(ink >= INK_THRESHOLD * PIXEL_MAX)
     if not found:
         raise ImageRejected(422, "no_digit_found", "No digit found: the image looks blank.")
-    segments = merge_overlapping(drop_specks([segment(mask) for mask in found]))
+    segments = merge_overlapping(absorb_fragments(drop_specks([segment(m) for m in found])))
     height = digit_height(segments)
     parts = [part_of(seg, height) for seg in segments]
     fewest = sum(max(1, round(s.box[2] / (WIDEST * height))) for s in segments)

@@ -1,0 +1,59 @@
+"""Segmentation of written numbers: strokes, specks, merged parts and cuts between digits."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from digits.segment import Part, components, find_digits, merge_overlapping, segment
+
+
+def test_components_are_8_connected_strokes() -> None:
+    image = np.zeros((10, 12), bool)
+    image[1:4, 1:3] = True  # a blob
+    image[4, 3] = True  # touching it diagonally: same stroke
+    image[6:9, 8:11] = True  # another
+    found = components(image)
+    assert sorted(int(m.sum()) for m in found) == [7, 9]
+    assert np.array_equal(np.logical_or.reduce(found), image)
+
+
+def test_a_short_stroke_over_a_digit_joins_it_and_a_full_height_one_does_not() -> None:
+    body = np.zeros((40, 60), bool)
+    body[10:38, 10:25] = True  # a digit's body
+    bar = np.zeros_like(body)
+    bar[2:5, 12:27] = True  # a 5's floating bar, over the body
+    one = np.zeros_like(body)
+    one[10:38, 22:26] = True  # a "1" leaning on the body, as tall as it
+    one[10:38, 22:25] = False
+    one[10:38, 25] = True
+    assert len(merge_overlapping([segment(body), segment(bar)])) == 1
+    assert len(merge_overlapping([segment(body), segment(one)])) == 2
+
+
+def test_best_reading_is_the_surest_product() -> None:
+    mask = np.ones((4, 4), bool)
+    a, b, whole = segment(mask), segment(mask), segment(mask)
+    part = Part([0, 2, 4], {(0, 1): a, (1, 2): b, (0, 2): whole})
+    sure = {id(a): 0.99, id(b): 0.98, id(whole): 0.9}
+    assert part.best(lambda s: sure[id(s)]) == [a, b]
+    sure[id(whole)] = 0.999
+    assert part.best(lambda s: sure[id(s)]) == [whole]
+
+
+def test_blank_image_is_refused() -> None:
+    import pytest
+
+    from digits.errors import ImageRejected
+
+    with pytest.raises(ImageRejected, match="blank"):
+        find_digits(Image.new("L", (200, 80), 255))
+
+
+def test_spaced_digits_become_one_part_each(sample_digits) -> None:
+    strip = np.concatenate([np.pad(d, ((0, 0), (6, 6))) for d in sample_digits.images[:4]], axis=1)
+    page = Image.fromarray(255 - strip).resize((strip.shape[1] * 4, 112))
+    reading = find_digits(page)
+    assert len(reading.parts) == 4
+    lefts = [p.pieces[(0, len(p.bounds) - 1)].box[0] for p in reading.parts]
+    assert lefts == sorted(lefts)
