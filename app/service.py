@@ -35,6 +35,9 @@ from digits.segment import model_input as number_input
 # event loop is cheaper than the hop to a worker thread; larger uploads (a 280x280 canvas) go to
 # the threadpool so that they never stall other requests (`bench/results.md`).
 INLINE_PIXELS = 128 * 128
+# how much a candidate digit's digit score counts against its probability when /read chooses
+# between ways of cutting touching digits (chosen on numbers of validation digits)
+SCORE_WEIGHT = 1.0
 
 
 @contextmanager
@@ -183,7 +186,7 @@ class Service:
             [opened] = self.open_all([upload])
             found, pieces, inputs = await run_in_threadpool(prepare_number, opened)
         probabilities, scores = split(await self.batcher.submit(inputs))
-        sureness = probabilities.max(axis=1) * (1.0 if scores is None else scores)
+        sureness = probabilities.max(axis=1) * (1.0 if scores is None else scores**SCORE_WEIGHT)
         chosen = choose_digits(found, pieces, sureness)
         digits = []
         for i, seg in chosen:

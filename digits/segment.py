@@ -38,7 +38,9 @@ NEAR = 0.25  # ... is part of the stroke within this share of the height, if any
 TINY = 0.4  # ... and is dropped below this share where none is that near
 THINNEST = 0.12  # a digit's width over its height, at least (a "1" drawn as a plain stroke)
 WIDEST = 1.1  # ... and at most: anything wider is neighbours that touch
-MAYBE_TWO = 0.9  # from this many heights wide, a stroke with a joint may be two digits
+MAYBE_TWO = 0.7  # from this many heights wide, a stroke with a joint may be two digits
+SLIVER = 0.15  # a cut piece's strokes with less of its ink than this are a neighbour's
+STEP = 0.1  # candidate cuts at least this often (in digit heights) along a wide stroke
 PIECE_BONUS = 0.0  # log-score per digit read (tuned on validation numbers: 0 reads best)
 MAX_DIGITS = 32
 
@@ -199,25 +201,38 @@ def absorb_fragments(segments: list[Segment]) -> list[Segment]:
 
 
 def piece(seg: Segment, start: int, end: int) -> Segment | None:
-    """The part of a stroke between two columns (relative to its left edge), if it has ink."""
-    x = seg.box[0]
+    """The part of a stroke between two columns (relative to its left edge), if it has ink,
+    without the slivers of neighbours that the cut leaves in it."""
+    x, y, _, height = seg.box
+    window = seg.mask[y : y + height, x + start : x + end]
+    if not window.any():
+        return None
+    strokes = components(window)
+    total = window.sum()
+    kept = [s for s in strokes if s.sum() >= SLIVER * total]
     mask = np.zeros_like(seg.mask)
-    mask[:, x + start : x + end] = seg.mask[:, x + start : x + end]
-    return segment(mask) if mask.any() else None
+    mask[y : y + height, x + start : x + end] = np.logical_or.reduce(kept)
+    return segment(mask)
 
 
 def cut_columns(seg: Segment, height: float) -> list[int]:
     """Where neighbours that touch may be cut: columns where the ink is thinner than on either
-    side (a joint), at least a narrow digit's width from either end."""
+    side (a joint), and, since digits that lean into each other share columns, a column every
+    STEP heights too; none nearer either end than the thinnest digit."""
     x, _, width, _ = seg.box
     reach = max(1, round(height / 12))
     kernel = np.ones(reach) / reach
     profile = np.convolve(seg.mask[:, x : x + width].sum(axis=0), kernel, mode="same")
     margin = max(1, int(THINNEST * height))
+    joints = [
+        column
+        for column in range(margin, width - margin)
+        if profile[column] <= profile[max(0, column - reach) : column + reach + 1].min()
+    ]
+    grid = range(margin, width - margin, max(1, round(STEP * height)))
     found: list[int] = []
-    for column in range(margin, width - margin):
-        around = profile[max(0, column - reach) : column + reach + 1]
-        if profile[column] <= around.min() and (not found or column - found[-1] > reach):
+    for column in sorted({*joints, *grid}):
+        if not found or column - found[-1] > reach:
             found.append(column)
     return found
 

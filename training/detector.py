@@ -245,6 +245,22 @@ def held_out_by_kind(count: int) -> dict[str, np.ndarray]:
     }
 
 
+def on_mnist_test(classifier, detector, temperature: float, threshold: float, test: Digits) -> dict:
+    """The official test digits: how many are refused, the accuracy of all and of those
+    answered, and the calibration error before and after the temperature."""
+    raw = in_chunks(classifier, test.images)
+    tempered = temper(raw, temperature)
+    answered = in_chunks(detector, test.images)[:, 0] >= threshold
+    correct = tempered.argmax(axis=1) == test.labels
+    return {
+        "digits_refused": round(float(1 - answered.mean()), 6),
+        "accuracy_all": round(float(correct.mean()), 6),
+        "accuracy_answered": round(float(correct[answered].mean()), 6),
+        "ece_before": reliability(raw, test.labels)[0],
+        "ece_after": reliability(tempered, test.labels)[0],
+    }
+
+
 def calibrate(model_dir: Path) -> NotADigitRecord:
     from training.plots import plot_reliability, plot_roc
 
@@ -272,6 +288,7 @@ def calibrate(model_dir: Path) -> NotADigitRecord:
     )
 
     # measured once, after
+    on_test = on_mnist_test(classifier, detector, temperature, threshold, test)
     test_tempered = temper(in_chunks(classifier, test.images), temperature)
     test_scores = in_chunks(detector, test.images)[:, 0]
     styled_test_scores = in_chunks(detector, styled_digit_inputs(test.images, SEEDS["held_out"]))[
@@ -284,11 +301,8 @@ def calibrate(model_dir: Path) -> NotADigitRecord:
     baseline_non = np.concatenate(
         [temper(in_chunks(classifier, v), temperature).max(axis=1) for v in held_out.values()]
     )
-    answered = test_scores >= threshold
-    correct = test_tempered.argmax(axis=1) == test.labels
     before_val, bins_before = reliability(val_probabilities, validation.labels)
     after_val, bins_after = reliability(val_tempered, validation.labels)
-    raw_test = in_chunks(classifier, test.images)
     record = NotADigitRecord(
         classifier=name,
         detector=detector_path.relative_to(model_dir).as_posix(),
@@ -298,10 +312,7 @@ def calibrate(model_dir: Path) -> NotADigitRecord:
         calibration={
             "bins": BINS,
             "validation": {"ece_before": before_val, "ece_after": after_val},
-            "test": {
-                "ece_before": reliability(raw_test, test.labels)[0],
-                "ece_after": reliability(test_tempered, test.labels)[0],
-            },
+            "test": {k: on_test.pop(k) for k in ("ece_before", "ece_after")},
             "validation_bins_after": bins_after,
         },
         validation={
@@ -310,10 +321,8 @@ def calibrate(model_dir: Path) -> NotADigitRecord:
             "nondigits_refused": round(float((val_scores["nondigits"] < threshold).mean()), 6),
         },
         test={
-            "digits_refused": round(float(1 - answered.mean()), 6),
+            **on_test,
             "styled_digits_refused": round(float((styled_test_scores < threshold).mean()), 6),
-            "accuracy_all": round(float(correct.mean()), 6),
-            "accuracy_answered": round(float(correct[answered].mean()), 6),
             "nondigits": len(all_held),
             "nondigits_refused": round(float((all_held < threshold).mean()), 6),
             "nondigits_refused_by_kind": {

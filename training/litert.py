@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from digits.card import ModelCard
-from digits.contract import MODEL_FILENAME, SERVING_FILENAME
+from digits.contract import MODEL_FILENAME, NUM_CLASSES, SERVING_FILENAME
 from digits.runtime import LiteRTModel
 
 TOLERANCE = 1e-4  # float32 kernels differ in summation order, not in what they compute
@@ -32,15 +32,17 @@ def export_litert(model: keras.Model, model_dir: Path) -> Path:
     return target
 
 
-def run_litert(path: Path, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+def run_litert(
+    path: Path, images: np.ndarray, batch_size: int = 256, outputs: int = NUM_CLASSES
+) -> np.ndarray:
     """Probabilities from the compiled file, through the same runtime the service uses."""
-    return LiteRTModel.open(path).predict_all(images, batch_size)
+    return LiteRTModel.open(path, outputs=outputs).predict_all(images, batch_size)
 
 
 def agreement(model: keras.Model, path: Path, images: np.ndarray) -> dict:
     """How closely the compiled file reproduces the Keras model on `images` (N, 28, 28, 1)."""
     expected = model.predict(images, batch_size=256, verbose=0)
-    actual = run_litert(path, images)
+    actual = run_litert(path, images, outputs=expected.shape[1])
     return {
         "file": path.name,
         "images": len(images),

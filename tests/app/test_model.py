@@ -15,12 +15,13 @@ from bench.harness import MODEL_DIR
 from digits.cascade import unsure
 from digits.contract import METRICS_FILENAME, SERVING_FILENAME
 from digits.runtime import LiteRTModel
+from digits.screening import split, temper
 from training.data import Digits
 from training.evaluate import as_model_input
 
 
 def test_served_cascade_is_its_two_stages_by_the_rule(sample_digits: Digits) -> None:
-    loaded = load_model(MODEL_DIR)
+    loaded = load_model(MODEL_DIR, not_a_digit=False)
     assert loaded.cascade is not None
     stored = loaded.card.cascade
     pixels = as_model_input(sample_digits.images)
@@ -41,7 +42,7 @@ def test_a_cascade_calibrated_for_other_files_is_not_trusted(
     metrics["cascade"]["sha256"]["fast/model.tflite"] = "0" * 64
     metrics_path.write_text(json.dumps(metrics))
     with caplog.at_level(logging.WARNING, logger="app.model"):
-        loaded = load_model(tmp_path / "model")
+        loaded = load_model(tmp_path / "model", not_a_digit=False)
     assert loaded.cascade is None and "recalibrate" in caplog.text
     assert loaded.answering.test_accuracy == metrics["test"]["accuracy"]
     assert loaded.answering.name == metrics["model"]["name"]
@@ -49,3 +50,21 @@ def test_a_cascade_calibrated_for_other_files_is_not_trusted(
     full = LiteRTModel.open(MODEL_DIR / SERVING_FILENAME).predict(pixels)
     np.testing.assert_allclose(loaded.predict(pixels), full, atol=1e-6)
     assert load_model(MODEL_DIR, cascade=False).cascade is None
+
+
+def test_screened_model_adds_the_detector_score_to_tempered_probabilities(
+    sample_digits: Digits,
+) -> None:
+    """One model call: the cascade's probabilities, tempered, then the detector's score."""
+    screened, plain = load_model(MODEL_DIR), load_model(MODEL_DIR, not_a_digit=False)
+    record = screened.card.not_a_digit
+    if record is None:
+        pytest.skip("the committed model has no calibrated detector")
+    pixels = as_model_input(sample_digits.images[:50])
+    probabilities, scores = split(screened.predict(pixels))
+    np.testing.assert_allclose(
+        probabilities, temper(plain.predict(pixels), record.temperature), atol=1e-6
+    )
+    detector = LiteRTModel.open(MODEL_DIR / record.detector, outputs=1)
+    np.testing.assert_allclose(scores, detector.predict(pixels)[:, 0], atol=1e-6)
+    assert screened.answering.not_a_digit == record and plain.answering.not_a_digit is None

@@ -158,8 +158,10 @@ def test_a_drawing_that_is_no_digit_is_said_so(page) -> None:
     page.screenshot(path=ARTIFACTS / "ui-not-a-digit.png", full_page=True)
     page.click("#clear")
     draw(page, [[(0.5, 0.15), (0.5, 0.85)]])
+    page.wait_for_function(  # the new answer has arrived, and it is a digit
+        "!document.getElementById('result').hidden && document.getElementById('not-digit').hidden"
+    )
     assert read_answer(page) == "1"
-    page.locator("#not-digit").wait_for(state="hidden")
 
 
 def test_number_mode_reads_a_written_number(page) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
+from bench.harness import MODEL_DIR
 from training.detector import auroc, fit_temperature, refused_at, reliability
 from training.nondigits import (
     CHARACTERS,
@@ -68,3 +71,31 @@ def test_auroc_and_refusal_at_a_digit_refusal_rate() -> None:
     assert auroc(np.array([0.5]), np.array([0.5])) == 0.5
     many = np.linspace(0, 1, 1001)
     assert refused_at(many, np.array([0.001, 0.005, 0.5]), 0.01) == pytest.approx(2 / 3)
+
+
+CARD = json.loads((MODEL_DIR / "metrics.json").read_text())
+
+
+@pytest.mark.skipif("not_a_digit" not in CARD, reason="the committed model has no detector")
+def test_committed_not_a_digit_figures_are_what_the_files_give(mnist_test) -> None:
+    """The card's test figures, recomputed from the committed compiled files."""
+    from digits.card import ModelCard
+    from digits.runtime import LiteRTModel
+    from training.detector import on_mnist_test, served_classifier
+
+    card = ModelCard.read(MODEL_DIR)
+    record = card.not_a_digit
+    classifier, name = served_classifier(MODEL_DIR, card)
+    detector = LiteRTModel.open(MODEL_DIR / record.detector, outputs=1)
+    again = on_mnist_test(classifier, detector, record.temperature, record.threshold, mnist_test)
+    assert name == record.classifier
+    for key in ("digits_refused", "accuracy_all", "accuracy_answered"):
+        assert again[key] == pytest.approx(record.test[key], abs=2e-4), key
+    assert again["ece_after"] == pytest.approx(record.calibration["test"]["ece_after"], abs=1e-4)
+    assert again["ece_before"] == pytest.approx(record.calibration["test"]["ece_before"], abs=1e-4)
+    assert record.test["digits_refused"] <= 0.01  # the issue's bounds: MNIST test digits,
+    assert record.test["styled_digits_refused"] <= 0.01  # digits in upload styles,
+    assert record.test["nondigits_refused"] >= 0.95  # and held-out non-digits
+    assert record.test["accuracy_answered"] >= record.test["accuracy_all"]
+    assert record.calibration["test"]["ece_after"] < record.calibration["test"]["ece_before"]
+    assert record.test["auroc"] > record.baseline["auroc"]
