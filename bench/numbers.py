@@ -21,30 +21,14 @@ import numpy as np
 from PIL import Image
 
 from training.data import VENDORED_MNIST, Digits, load_idx_dir, split_holdout
-
-SCALE = 4  # a number is drawn at MNIST's scale times this
-
-
-def ink_columns(digit: np.ndarray) -> tuple[int, int]:
-    cols = np.flatnonzero(digit.max(axis=0) > 0)
-    return int(cols[0]), int(cols[-1]) + 1
+from training.nondigits import compose_number
 
 
 def compose(digits: np.ndarray, touching: bool, rng: np.random.Generator) -> np.ndarray:
-    """MNIST digits side by side, light ink on dark: spaced by a gap, or overlapping by a pixel
-    or two so that neighbouring strokes meet."""
-    pieces = [digit[:, slice(*ink_columns(digit))] for digit in digits]
-    width = sum(p.shape[1] for p in pieces) + 12 * len(pieces) + 16
-    strip = np.zeros((28 + 8, width), np.uint8)
-    x = 8
-    for k, piece in enumerate(pieces):
-        if k:
-            x += -int(rng.integers(1, 4)) if touching else int(rng.integers(4, 12))
-        dy = int(rng.integers(0, 6))
-        region = strip[dy : dy + 28, x : x + piece.shape[1]]
-        np.maximum(region, piece, out=region)
-        x += piece.shape[1]
-    return strip[:, : x + 8]
+    return compose_number(digits, touching, rng)[0]
+
+
+SCALE = 4  # a number is drawn at MNIST's scale times this
 
 
 def encode(image: Image.Image, fmt: str = "PNG", **params) -> bytes:

@@ -3,8 +3,9 @@
 `train` fits a small CNN that scores how much a preprocessed image looks like one digit:
 MNIST's training digits (as they are, and put in the upload styles) against generated non-digits
 (`training.nondigits`), preprocessed exactly as the service prepares uploads, and against what a
-reader of numbers must not take for one digit (touching pairs, fragments of a digit). It is
-written to MODEL_DIR/detector/ with its card, compiled for LiteRT.
+reader of numbers must not take for one digit (touching pairs, fragments of a digit, and the
+wrong cuts among the candidate pieces of touching numbers, whose right cuts count as digits).
+It is written to MODEL_DIR/detector/ with its card, compiled for LiteRT.
 
 `calibrate` then decides, on the validation split only: the temperature that makes the served
 classifier's confidence mean what it says (least log-loss), and the detector's threshold (the
@@ -37,6 +38,7 @@ from training.nondigits import (
     HELD_OUT_FONTS,
     KINDS,
     TRAIN_FONTS,
+    cut_pieces,
     nondigit_inputs,
     not_one_digit_inputs,
     styled_digit_inputs,
@@ -48,6 +50,7 @@ COUNTS = {
     "train": 40_000,
     "styled_train": 20_000,
     "not_one_train": 16_000,
+    "cuts": 12_000,  # whole digits and wrong cuts among the pieces of touching numbers
     "validation": 5_000,
     "held_out": 5_000,
 }
@@ -106,12 +109,19 @@ def train(model_dir: Path) -> ModelCard:
 
     classifier_card = ModelCard.read(model_dir)
     train_part, validation = the_split(classifier_card)
+    whole_cuts, wrong_cuts = cut_pieces(train_part.images, COUNTS["cuts"], SEEDS["train"])
     x, y = labelled(
-        with_styles(train_part.images, COUNTS["styled_train"], SEEDS["train"]),
+        np.concatenate(
+            [
+                with_styles(train_part.images, COUNTS["styled_train"], SEEDS["train"]),
+                whole_cuts,
+            ]
+        ),
         np.concatenate(
             [
                 nondigit_inputs(COUNTS["train"], SEEDS["train"], TRAIN_FONTS),
                 not_one_digit_inputs(train_part.images, COUNTS["not_one_train"], SEEDS["train"]),
+                wrong_cuts,
             ]
         ),
     )

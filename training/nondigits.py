@@ -354,3 +354,52 @@ def not_one_digit_inputs(digits: np.ndarray, count: int, seed: int) -> np.ndarra
         if ink.max() > 0 and not stroke_like(ink):
             made.append(fit_digit(ink.astype(np.float32)))
     return np.stack(made)
+
+
+def compose_number(
+    digits: np.ndarray, touching: bool, rng: Rng
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """MNIST digits side by side, light ink on dark, spaced by a gap or overlapping by a pixel
+    or two so that neighbouring strokes meet; with each digit's columns in the strip."""
+    pieces = [digit[:, slice(*ink_columns(digit))] for digit in digits]
+    strip = np.zeros((28 + 8, sum(p.shape[1] for p in pieces) + 12 * len(pieces) + 16), np.uint8)
+    spans, x = [], 8
+    for k, piece in enumerate(pieces):
+        if k:
+            x += -int(rng.integers(1, 4)) if touching else int(rng.integers(4, 12))
+        dy = int(rng.integers(0, 6))
+        region = strip[dy : dy + 28, x : x + piece.shape[1]]
+        np.maximum(region, piece, out=region)
+        spans.append((x, x + piece.shape[1]))
+        x += piece.shape[1]
+    return strip[:, : x + 8], spans
+
+
+def overlap(a: tuple[int, int], b: tuple[int, int]) -> float:
+    """Intersection over union of two column ranges."""
+    shared = min(a[1], b[1]) - max(a[0], b[0])
+    return max(0, shared) / (max(a[1], b[1]) - min(a[0], b[0]))
+
+
+def cut_pieces(digits: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """What a reader of numbers weighs: candidate pieces of touching numbers composed from
+    `digits`, prepared as /read prepares them: `count` whole digits (a piece whose columns
+    match a digit's) and `count` wrong cuts (spanning two, or cutting one); ambiguous pieces
+    are left out."""
+    from digits.segment import find_digits, model_input
+
+    rng = np.random.default_rng(seed)
+    found: dict[bool, list[np.ndarray]] = {True: [], False: []}
+    while min(len(v) for v in found.values()) < count:
+        picks = rng.integers(len(digits), size=int(rng.integers(2, 5)))
+        strip, spans = compose_number(digits[picks], True, rng)
+        scale = 4
+        page = Image.fromarray(255 - strip).resize((strip.shape[1] * scale, strip.shape[0] * scale))
+        reading = find_digits(page)
+        for piece in reading.candidates():
+            columns = (piece.left / scale, piece.right / scale)
+            best = max(overlap(columns, span) for span in spans)
+            whole = best >= 0.85
+            if (whole or best < 0.6) and len(found[whole]) < count:
+                found[whole].append(model_input(reading, piece))
+    return np.stack(found[True]), np.stack(found[False])
