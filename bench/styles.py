@@ -64,6 +64,16 @@ def grey_levels(digit: np.ndarray) -> bytes:
     return encode(Image.fromarray(values.clip(0, 255).astype(np.uint8), mode="L"))
 
 
+def transparent_palette(digit: np.ndarray) -> bytes:
+    """Dark on white, the white made transparent, as "remove background" tools write a palette
+    PNG: the anti-aliased light edges stay opaque."""
+    image = Image.fromarray(255 - digit, mode="L").resize((112, 112), Image.Resampling.BICUBIC)
+    palette = image.convert("P", palette=Image.Palette.ADAPTIVE, colors=16)
+    colours = palette.getpalette()[: 3 * 16]
+    white = max(range(16), key=lambda i: colours[3 * i])
+    return encode(palette, transparency=white)
+
+
 STYLES: dict[str, Callable[[np.ndarray], bytes]] = {
     "mnist_png": mnist_png,
     "inverted": inverted,
@@ -71,4 +81,5 @@ STYLES: dict[str, Callable[[np.ndarray], bytes]] = {
     "rgba_canvas": rgba_canvas,
     "coloured_pen_jpeg": coloured_pen_jpeg,
     "grey_levels": grey_levels,
+    "transparent_palette": transparent_palette,
 }

@@ -113,7 +113,9 @@ def to_pixels(image: Image.Image) -> np.ndarray:
     """Any Pillow mode -> float32 (H, W, C) in 0-255 with no alpha, C being 1 or 3.
 
     Transparency is composited onto a background that contrasts with the opaque content: a
-    canvas export (dark strokes on transparent) lands on white, light strokes land on black.
+    canvas export (dark strokes on transparent) lands on white, light strokes land on black. A
+    palette image whose one transparent colour was the paper ("remove background" tools) lands
+    on that very colour, so its light anti-aliased edges stay paper, not ink.
     """
     if image.mode in HIGH_BIT_MODES:
         values = np.asarray(image, dtype=np.float32)
@@ -121,7 +123,9 @@ def to_pixels(image: Image.Image) -> np.ndarray:
         scaled = (values - low) * (PIXEL_MAX / (high - low)) if high > low else values * 0
         return scaled[..., np.newaxis]
     if image.mode == "P":
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        # one transparent palette entry: RGB gives those pixels that entry's own colour
+        one_entry = isinstance(image.info.get("transparency"), int)
+        image = image.convert("RGBA" if "transparency" in image.info and not one_entry else "RGB")
     if image.mode in ("1", "L"):
         grey = image if image.mode == "L" else image.convert("L")
         return np.asarray(grey, dtype=np.float32)[..., np.newaxis]
