@@ -28,16 +28,13 @@ from digits.contract import describe
 from digits.errors import ImageRejected, NotADigit
 from digits.preprocess import open_image, pixel_count, to_model_input, to_png
 from digits.screening import split
-from digits.segment import Reading, Segment, find_digits, upload_box
+from digits.segment import Reading, Segment, aspect_fit, find_digits, upload_box
 from digits.segment import model_input as number_input
 
 # Up to this many pixels per request (MNIST-sized uploads and small crops), preparing on the
 # event loop is cheaper than the hop to a worker thread; larger uploads (a 280x280 canvas) go to
 # the threadpool so that they never stall other requests (`bench/results.md`).
 INLINE_PIXELS = 128 * 128
-# how much a candidate digit's digit score counts against its probability when /read chooses
-# between ways of cutting touching digits (chosen on numbers of validation digits)
-SCORE_WEIGHT = 1.0
 
 
 @contextmanager
@@ -186,7 +183,10 @@ class Service:
             [opened] = self.open_all([upload])
             found, pieces, inputs = await run_in_threadpool(prepare_number, opened)
         probabilities, scores = split(await self.batcher.submit(inputs))
-        sureness = probabilities.max(axis=1) * (1.0 if scores is None else scores**SCORE_WEIGHT)
+        sureness = probabilities.max(axis=1) * (1.0 if scores is None else scores)
+        sureness *= [
+            aspect_fit(s, int(d)) for s, d in zip(pieces, probabilities.argmax(1), strict=True)
+        ]
         chosen = choose_digits(found, pieces, sureness)
         digits = []
         for i, seg in chosen:

@@ -43,6 +43,21 @@ SLIVER = 0.15  # a cut piece's strokes with less of its ink than this are a neig
 STEP = 0.1  # candidate cuts at least this often (in digit heights) along a wide stroke
 PIECE_BONUS = 0.0  # log-score per digit read (tuned on validation numbers: 0 reads best)
 MAX_DIGITS = 32
+# log(width / height) of each digit's ink in MNIST's training set, mean and standard deviation
+# (tests/digits/test_segment.py recomputes them): how wide a piece may be for the digit it is
+# read as
+LOG_ASPECT = {
+    0: (-0.10, 0.20),
+    1: (-0.93, 0.46),
+    2: (-0.07, 0.22),
+    3: (-0.23, 0.21),
+    4: (-0.24, 0.21),
+    5: (-0.07, 0.26),
+    6: (-0.33, 0.22),
+    7: (-0.26, 0.21),
+    8: (-0.28, 0.22),
+    9: (-0.39, 0.21),
+}
 
 
 @dataclass(eq=False)
@@ -296,3 +311,12 @@ def model_input(reading: Reading, seg: Segment) -> np.ndarray:
 def upload_box(reading: Reading, seg: Segment) -> list[int]:
     """The segment's box in the uploaded image's pixels."""
     return [round(v * reading.scale) for v in seg.box]
+
+
+def aspect_fit(seg: Segment, digit: int) -> float:
+    """How plausible the piece's width is for the digit it is read as: 1 up to MNIST's mean
+    width for that digit, falling off as a normal density beyond (a "3" with a "1" stuck to it
+    is too wide); narrow pieces are left to the detector."""
+    mean, deviation = LOG_ASPECT[digit]
+    z = (np.log(seg.box[2] / seg.box[3]) - mean) / deviation
+    return float(np.exp(-0.5 * max(0.0, z) ** 2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from digits.segment import Part, components, find_digits, merge_overlapping, segment
@@ -42,8 +43,6 @@ def test_best_reading_is_the_surest_product() -> None:
 
 
 def test_blank_image_is_refused() -> None:
-    import pytest
-
     from digits.errors import ImageRejected
 
     with pytest.raises(ImageRejected, match="blank"):
@@ -57,3 +56,19 @@ def test_spaced_digits_become_one_part_each(sample_digits) -> None:
     assert len(reading.parts) == 4
     lefts = [p.pieces[(0, len(p.bounds) - 1)].box[0] for p in reading.parts]
     assert lefts == sorted(lefts)
+
+
+def test_digit_widths_are_mnists() -> None:
+    """LOG_ASPECT is measured on MNIST's training digits (ink at a quarter of full level)."""
+    from digits.segment import LOG_ASPECT
+    from training.data import VENDORED_MNIST, load_idx_dir
+
+    train = load_idx_dir(VENDORED_MNIST, "train")
+    for digit, (mean, deviation) in LOG_ASPECT.items():
+        images = train.images[train.labels == digit] >= 64
+        rows, cols = images.any(axis=2), images.any(axis=1)
+        height = rows.shape[1] - rows[:, ::-1].argmax(axis=1) - rows.argmax(axis=1)
+        width = cols.shape[1] - cols[:, ::-1].argmax(axis=1) - cols.argmax(axis=1)
+        logs = np.log(width / height)
+        assert logs.mean() == pytest.approx(mean, abs=0.01), digit
+        assert logs.std() == pytest.approx(deviation, abs=0.01), digit
