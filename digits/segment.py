@@ -2,11 +2,13 @@
 
 Ink is measured exactly as for a lone digit (`digits.preprocess`: polarity, transparency, paper
 colour, photos), then split into connected strokes. Strokes of one digit that do not touch (the
-floating bar of a 5, a broken 4) are merged by their horizontal overlap; dots and specks are
-dropped by their size against the number's height; strokes too wide for one digit (neighbours
-that touch) are cut where the ink is thinnest near the expected boundaries, and the classifier
-decides between the readings (`candidates`: every way of reading a wide stroke, all classified in
-one model call by the caller).
+floating bar of a 5, a broken 4 or 0) join the stroke they overlap or nearly touch; dots and
+specks are dropped by their size against the number's height; a stroke that may hold several
+digits (neighbours that touch) gets candidate cuts where its ink thins and at regular steps.
+Every candidate piece is classified in one model call by the caller (`Reading.candidates`), and
+each stroke is read as the path of pieces whose product of sureness is highest (`Part.best`):
+the classifier's probability, the detector's digit score, and how plausible the piece's width
+is for its digit (`aspect_fit`).
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ WIDEST = 1.1  # ... and at most: anything wider is neighbours that touch
 MAYBE_TWO = 0.7  # from this many heights wide, a stroke with a joint may be two digits
 SLIVER = 0.15  # a cut piece's strokes with less of its ink than this are a neighbour's
 STEP = 0.1  # candidate cuts at least this often (in digit heights) along a wide stroke
-PIECE_BONUS = 0.0  # log-score per digit read (tuned on validation numbers: 0 reads best)
 MAX_DIGITS = 32
 # log(width / height) of each digit's ink in MNIST's training set, mean and standard deviation
 # (tests/digits/test_segment.py recomputes them): how wide a piece may be for the digit it is
@@ -87,8 +88,7 @@ class Part:
     pieces: dict[tuple[int, int], Segment]  # (from, to) indexes into bounds -> the piece
 
     def best(self, sureness: Callable[[Segment], float]) -> list[Segment]:
-        """The pieces whose product of sureness is highest (the chance that all are right),
-        each piece worth PIECE_BONUS more (chosen on numbers of validation digits)."""
+        """The pieces whose product of sureness is highest (the chance that all are right)."""
         last = len(self.bounds) - 1
         score = [0.0] + [-np.inf] * last
         back = [0] * (last + 1)
@@ -97,7 +97,7 @@ class Part:
                 piece = self.pieces.get((start, end))
                 if piece is None or score[start] == -np.inf:
                     continue
-                total = score[start] + float(np.log(max(sureness(piece), 1e-9))) + PIECE_BONUS
+                total = score[start] + float(np.log(max(sureness(piece), 1e-9)))
                 if total > score[end]:
                     score[end], back[end] = total, start
         path, end = [], last
