@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import compile_path
 
 from digits.errors import NotADigit, Refusal
 
@@ -85,6 +86,16 @@ def error_responses(*statuses: int) -> dict[int | str, dict]:
     }
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the API schema documents for the request's path (/predict takes POST and
+    PUT, declared as two routes, and Starlette's 405 names only the first's)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if compile_path(template)[0].match(request.url.path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Refusal)
     async def rejected(request: Request, exc: Refusal) -> JSONResponse:
@@ -94,7 +105,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "error")
-        return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        documented = allowed_methods(request) if exc.status_code == 405 else []
+        if documented:  # every method the path takes, not only its first route's
+            headers = {**(headers or {}), "Allow": ", ".join(documented)}
+        return error_response(exc.status_code, code, str(exc.detail), headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:

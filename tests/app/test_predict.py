@@ -130,3 +130,12 @@ def test_concurrent_requests_are_batched_and_correct(sample_digits) -> None:
     assert np.mean(np.array(digits) == sample_digits.labels[:64]) >= 0.98
     calls = app.state.telemetry.registry.get_sample_value("digits_inference_batch_size_count")
     assert calls < 64, "concurrent requests should share model calls"
+
+
+def test_method_not_allowed_names_every_method_the_path_takes(client) -> None:
+    """/predict is POST and PUT (two routes): a 405 must say both, as the schema does."""
+    answer = client.request("OPTIONS", "/predict")
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == "POST, PUT"
+    assert answer.json()["error"]["code"] == "method_not_allowed"
+    assert client.delete("/read").headers["allow"] == "POST"
