@@ -74,3 +74,14 @@ def test_served_litert_file_gives_the_same_answers(shipped, mnist_test, stored_m
     assert accuracy == stored_metrics["test_accuracy"]
     assert stored_metrics["serving"]["same_digit"] == 1.0
     assert stored_metrics["serving"]["max_abs_difference"] <= TOLERANCE
+
+
+def test_fast_network_card_is_what_its_files_give(mnist_test) -> None:
+    """model/fast/metrics.json (its accuracy and size feed /model) recomputed from its files."""
+    card = json.loads((MODEL_DIR / "fast" / "metrics.json").read_text())
+    fast = keras.saving.load_model(MODEL_DIR / "fast" / "model.keras", compile=False)
+    assert card["model"]["parameters"] == fast.count_params()
+    served = run_litert(MODEL_DIR / "fast" / SERVING_FILENAME, as_model_input(mnist_test.images))
+    errors = int((served.argmax(axis=1) != mnist_test.labels).sum())
+    assert errors == card["test"]["errors"]
+    assert 1 - errors / len(mnist_test) == pytest.approx(card["test"]["accuracy"], abs=1e-9)
