@@ -5,9 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh dev
 SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
-if ! command -v chromium >/dev/null; then
-  echo "installing Debian's chromium for the browser tests ..."
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null
+# Chromium for the browser tests; DejaVu and Liberation fonts for the generated non-digits
+# (training and held-out letters are drawn from them)
+if ! command -v chromium >/dev/null || [ ! -d /usr/share/fonts/truetype/liberation ] \
+    || [ ! -d /usr/share/fonts/truetype/dejavu ]; then
+  echo "installing Debian's chromium and fonts for the tests ..."
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq chromium fonts-liberation fonts-dejavu-core >/dev/null
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
