@@ -18,7 +18,7 @@ class Prediction(BaseModel):
                 "confidence": 0.998,
                 "probabilities": EXAMPLE_PROBABILITIES,
                 "filename": "seven.png",
-                "model": "mnist-compact+mnist-default",
+                "model": "mnist-compact+mnist-deep",
             }
         }
     )
@@ -79,7 +79,7 @@ class NumberReading(BaseModel):
                         "digit_score": 0.998,
                     }
                 ],
-                "model": "mnist-compact+mnist-default",
+                "model": "mnist-compact+mnist-deep",
                 "input_images": None,
             }
         }
@@ -110,8 +110,8 @@ class ModelInfo(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
-                "name": "mnist-compact+mnist-default",
-                "architecture": "default",
+                "name": "mnist-compact+mnist-deep",
+                "architecture": "deep",
                 "description": "VGG-style CNN, batch norm, dropout, augmentation, cosine LR",
                 "parameters": 198442,
                 "input": {

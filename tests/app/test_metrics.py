@@ -92,7 +92,7 @@ def test_prometheus_exposition_parses(client, sample_digits, accept, parse) -> N
     # an Info metric: family "digits_model_info" in the text format, "digits_model" in OpenMetrics
     info_family = families.get("digits_model_info") or families["digits_model"]
     info = info_family.samples[0].labels
-    assert info["name"] == stored["cascade"]["name"] and info["architecture"] == "default"
+    assert info["name"] == stored["cascade"]["name"] and info["architecture"] == "deep"
 
 
 def test_query_parameter_selects_prometheus(client) -> None:

@@ -20,7 +20,7 @@ def test_multipart_upload(client, sample_digits) -> None:
     assert sum(body["probabilities"]) == pytest.approx(1.0, abs=1e-4)
     assert body["confidence"] == max(body["probabilities"])
     assert body["input_image"] is None
-    assert body["model"] == "mnist-compact+mnist-default"  # the cascade answered
+    assert body["model"] == "mnist-compact+mnist-deep"  # the cascade answered
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT"])
@@ -89,15 +89,15 @@ def test_health_and_model_info(client) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {"status": "ready"}
     info = client.get("/model").json()
-    assert info["architecture"] == "default"
+    assert info["architecture"] == "deep"
     assert info["input"]["shape"] == [28, 28, 1] and info["input"]["pixel_range"] == [0, 255]
     assert info["parameters"] > 10_000 and 0.99 < info["test_accuracy"] <= 1
     assert "keras" in info["versions"]
     cascade = info["cascade"]  # the committed model answers through its calibrated cascade
     assert cascade["fast_model"] == "fast/model.tflite" and 0 < cascade["threshold"] < 1
     assert cascade["test"]["accuracy"] == info["test_accuracy"]
-    assert info["name"] == cascade["name"] == "mnist-compact+mnist-default"
-    assert info["parameters"] == 662_612 + cascade["fast_model_parameters"]  # both networks
+    assert info["name"] == cascade["name"] == "mnist-compact+mnist-deep"
+    assert info["parameters"] == 1_308_968 + cascade["fast_model_parameters"]  # both stages
 
 
 def test_concurrent_requests_are_batched_and_correct(sample_digits) -> None:

@@ -28,7 +28,7 @@ def stored_metrics() -> dict:
 
 def test_accuracy_on_the_official_test_set(shipped, mnist_test, stored_metrics) -> None:
     fresh = evaluate(shipped, mnist_test)
-    assert fresh["accuracy"] >= 0.995  # the product's bar (its goal is 99.7%)
+    assert fresh["accuracy"] >= 0.9965  # measured 99.69%; the bar is 99.5%, the goal 99.7%
     assert fresh["size"] == 10_000
     assert (
         fresh["accuracy"] == stored_metrics["test"]["accuracy"] == stored_metrics["test_accuracy"]
@@ -39,7 +39,7 @@ def test_accuracy_on_the_official_test_set(shipped, mnist_test, stored_metrics) 
 
 
 def test_metrics_describe_the_run(shipped, stored_metrics) -> None:
-    assert stored_metrics["model"]["architecture"] == "default"
+    assert stored_metrics["model"]["architecture"] == "deep"
     assert stored_metrics["model"]["parameters"] == shipped.count_params()
     assert stored_metrics["model"]["input"]["shape"] == list(INPUT_SHAPE)
     training = stored_metrics["training"]
