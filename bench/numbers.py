@@ -11,7 +11,6 @@ per digit against `/predict` of one digit, in alternating rounds (median and ran
 from __future__ import annotations
 
 import argparse
-import io
 import logging
 import statistics
 import time
@@ -20,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image
 
+from bench.styles import encode
 from training.data import VENDORED_MNIST, Digits, load_idx_dir, split_holdout
 from training.nondigits import compose_number
 
@@ -29,12 +29,6 @@ def compose(digits: np.ndarray, touching: bool, rng: np.random.Generator) -> np.
 
 
 SCALE = 4  # a number is drawn at MNIST's scale times this
-
-
-def encode(image: Image.Image, fmt: str = "PNG", **params) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **params)
-    return buffer.getvalue()
 
 
 def enlarged(ink: np.ndarray) -> np.ndarray:
