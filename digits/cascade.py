@@ -22,11 +22,6 @@ def unsure(probabilities: np.ndarray, threshold: float) -> np.ndarray:
     return probabilities.max(axis=1) < threshold
 
 
-def combine(fast: np.ndarray, full: np.ndarray, threshold: float) -> np.ndarray:
-    """The cascade's probabilities, given both stages' answers for the same images."""
-    return np.where(unsure(fast, threshold)[:, np.newaxis], full, fast)
-
-
 @dataclass
 class Cascade:
     """The fast network first; the images it is unsure of, the full model."""
