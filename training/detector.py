@@ -255,12 +255,19 @@ def held_out_by_kind(count: int) -> dict[str, np.ndarray]:
     }
 
 
-def on_mnist_test(classifier, detector, temperature: float, threshold: float, test: Digits) -> dict:
-    """The official test digits: how many are refused, the accuracy of all and of those
-    answered, and the calibration error before and after the temperature."""
-    raw = in_chunks(classifier, test.images)
+def outputs(classifier, detector, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The classifier's probabilities (untempered) and the detector's digit scores."""
+    return in_chunks(classifier, images), in_chunks(detector, images)[:, 0]
+
+
+def on_mnist_test(
+    raw: np.ndarray, scores: np.ndarray, temperature: float, threshold: float, test: Digits
+) -> dict:
+    """The official test digits, given both networks' outputs on them: how many are refused,
+    the accuracy of all and of those answered, the calibration error before and after the
+    temperature."""
     tempered = temper(raw, temperature)
-    answered = in_chunks(detector, test.images)[:, 0] >= threshold
+    answered = scores >= threshold
     correct = tempered.argmax(axis=1) == test.labels
     return {
         "digits_refused": round(float(1 - answered.mean()), 6),
@@ -298,9 +305,9 @@ def calibrate(model_dir: Path) -> NotADigitRecord:
     )
 
     # measured once, after
-    on_test = on_mnist_test(classifier, detector, temperature, threshold, test)
-    test_tempered = temper(in_chunks(classifier, test.images), temperature)
-    test_scores = in_chunks(detector, test.images)[:, 0]
+    raw_test, test_scores = outputs(classifier, detector, test.images)
+    on_test = on_mnist_test(raw_test, test_scores, temperature, threshold, test)
+    test_tempered = temper(raw_test, temperature)
     styled_test_scores = in_chunks(detector, styled_digit_inputs(test.images, SEEDS["held_out"]))[
         :, 0
     ]

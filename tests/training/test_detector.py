@@ -81,13 +81,14 @@ def test_committed_not_a_digit_figures_are_what_the_files_give(mnist_test) -> No
     """The card's test figures, recomputed from the committed compiled files."""
     from digits.card import ModelCard
     from digits.runtime import LiteRTModel
-    from training.detector import on_mnist_test, served_classifier
+    from training.detector import on_mnist_test, outputs, served_classifier
 
     card = ModelCard.read(MODEL_DIR)
     record = card.not_a_digit
     classifier, name = served_classifier(MODEL_DIR, card)
     detector = LiteRTModel.open(MODEL_DIR / record.detector, outputs=1)
-    again = on_mnist_test(classifier, detector, record.temperature, record.threshold, mnist_test)
+    raw, scores = outputs(classifier, detector, mnist_test.images)
+    again = on_mnist_test(raw, scores, record.temperature, record.threshold, mnist_test)
     assert name == record.classifier
     for key in ("digits_refused", "accuracy_all", "accuracy_answered"):
         assert again[key] == pytest.approx(record.test[key], abs=2e-4), key
