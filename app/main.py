@@ -7,24 +7,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import numpy as np
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.deps import require_api_key
 from app.api.routes import health, metrics, model, noop, predict, read, ui
-from app.batching import MicroBatcher
 from app.core.config import Settings, get_settings
 from app.core.errors import install_error_handlers
-from app.model import load_model
 from app.service import Service
 from app.telemetry import RequestMetricsMiddleware, Telemetry
 from app.uploads import UploadLimits, UploadReader
-from digits.contract import INPUT_SHAPE
+from app.versions import ModelVersions
 from digits.runtime import ModelLoadError
 
 log = logging.getLogger("app")
@@ -33,44 +29,32 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Load the model once and warm it up, then report ready."""
+    """Load the model versions once and warm them up, then report ready."""
     settings: Settings = app.state.settings
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )
+    versions = ModelVersions(settings, app.state.telemetry)
     try:
-        loaded = await run_in_threadpool(
-            load_model,
-            settings.model_dir,
-            settings.inference_threads,
-            settings.cascade,
-            settings.not_a_digit,
-        )
+        await versions.start()
     except ModelLoadError as exc:
         app.state.startup_error = str(exc)
         raise
-    telemetry: Telemetry = app.state.telemetry
-    telemetry.describe_model(loaded.answering)
-    if loaded.cascade:
-        loaded.cascade.on_handed_on = telemetry.handed_on.inc
-    batcher = MicroBatcher(
-        loaded.predict,
-        max_batch=settings.batch_max_size if settings.batching else 1,
-        max_wait_s=settings.batch_max_wait_ms / 1000 if settings.batching else 0.0,
-        on_batch=telemetry.observe_batch,
-    )
-    for size in (1, batcher.max_batch):  # the first calls are slow: make them before traffic
-        await run_in_threadpool(loaded.predict, np.zeros((size, *INPUT_SHAPE), np.float32))
-    batcher.start()
     reader = UploadReader(UploadLimits.from_settings(settings))
-    service = Service(settings, loaded, batcher, telemetry, reader, ready=True)
+    service = Service(settings, versions, app.state.telemetry, reader, ready=True)
     app.state.service = service
-    log.info("model %s loaded from %s; ready", loaded.answering.name, loaded.path)
+    served = versions.get()
+    log.info(
+        "model %s version %s loaded from %s; ready",
+        served.model.answering.name,
+        served.version,
+        served.path,
+    )
     try:
         yield
     finally:
         service.ready = False
-        await batcher.stop()
+        await versions.close()
 
 
 class StartupErrorMiddleware:

@@ -19,6 +19,7 @@ class Prediction(BaseModel):
                 "probabilities": EXAMPLE_PROBABILITIES,
                 "filename": "seven.png",
                 "model": "mnist-compact+mnist-deep",
+                "model_version": "1",
             }
         }
     )
@@ -32,6 +33,7 @@ class Prediction(BaseModel):
     )
     filename: str | None = Field(None, description="the uploaded file's name, when it had one")
     model: str = Field(description="name of the model that answered")
+    model_version: str = Field(description="the version of the model that answered")
     input_image: str | None = Field(
         None,
         description="what the model saw: the 28x28 preprocessed input as a PNG data URL "
@@ -80,6 +82,7 @@ class NumberReading(BaseModel):
                     }
                 ],
                 "model": "mnist-compact+mnist-deep",
+                "model_version": "1",
                 "input_images": None,
             }
         }
@@ -91,6 +94,7 @@ class NumberReading(BaseModel):
     )
     digits: list[DigitReading] = Field(description="each digit found, left to right")
     model: str
+    model_version: str = Field(description="the version of the model that answered")
     input_images: list[str] | None = Field(
         None, description="with ?include_input=true: each digit's 28x28 input, as PNG data URLs"
     )
@@ -111,6 +115,8 @@ class ModelInfo(BaseModel):
         json_schema_extra={
             "example": {
                 "name": "mnist-compact+mnist-deep",
+                "version": "1",
+                "loaded_versions": ["1"],
                 "architecture": "deep",
                 "description": "VGG-style CNN, batch norm, dropout, augmentation, cosine LR",
                 "parameters": 198442,
@@ -129,13 +135,20 @@ class ModelInfo(BaseModel):
     )
 
     name: str
+    version: str = Field(
+        description="the model version this describes (default: the one that "
+        "answers requests that name none)"
+    )
+    loaded_versions: list[str] = Field(description="every version loaded, oldest first")
     architecture: str
     description: str | None = None
     parameters: int | None = None
     input: dict
     trained_at: str | None = None
     test_accuracy: float | None = None
-    versions: dict[str, str] = Field(default_factory=dict)
+    versions: dict[str, str] = Field(
+        default_factory=dict, description="the libraries that trained it"
+    )
     cascade: dict | None = Field(
         None,
         description="when a fast network answers first: its file, the confidence threshold below "

@@ -17,13 +17,12 @@ from PIL import Image
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from app.batching import MicroBatcher
 from app.core.config import Settings
 from app.core.errors import ErrorBody
-from app.model import ServedModel
 from app.schemas import DigitReading, ModelInfo, NumberReading, Prediction
 from app.telemetry import Telemetry
 from app.uploads import Upload, UploadReader
+from app.versions import LoadedVersion, ModelVersions
 from digits.contract import describe
 from digits.errors import ImageRejected, NotADigit
 from digits.preprocess import open_image, pixel_count, to_model_input, to_png
@@ -72,6 +71,17 @@ def choose_digits(
     return chosen
 
 
+@dataclass
+class Inference:
+    """Answers to a protocol request: which version gave them, and per image the probabilities,
+    the detector's digit score and whether that makes it a digit (None without a detector)."""
+
+    version: str
+    probabilities: np.ndarray  # (N, 10) float32
+    digit_scores: np.ndarray | None  # (N,)
+    is_digit: np.ndarray | None  # (N,) bool
+
+
 def dump(record: BaseModel | None) -> dict | None:
     return record.model_dump(mode="json") if record else None
 
@@ -79,8 +89,7 @@ def dump(record: BaseModel | None) -> dict | None:
 @dataclass
 class Service:
     settings: Settings
-    model: ServedModel
-    batcher: MicroBatcher
+    versions: ModelVersions
     telemetry: Telemetry
     reader: UploadReader
     ready: bool = False
@@ -112,34 +121,52 @@ class Service:
         reading: Awaitable[list[Upload]],
         include_input: bool = False,
         always_guess: bool = False,
+        version: str | None = None,
     ) -> list[Prediction]:
         """Read the uploads (`reading`, one of `reader`'s methods on the request), preprocess
         them, predict them in one batch. An image that holds no digit gets its best guess with
         an `error` (`not_a_digit`), or without one where the client asked `always_guess`."""
-        with self.batcher.expecting():
-            uploads = await reading
-            images = await self.preprocess_all(uploads)
-        probabilities, scores = split(await self.batcher.submit(images))
-        return [
-            self.prediction(
-                probabilities[i],
-                uploads[i].filename,
-                images[i] if include_input else None,
-                None if scores is None else float(scores[i]),
-                always_guess,
-            )
-            for i in range(len(uploads))
-        ]
+        with self.versions.lease(version) as served:
+            with served.batcher.expecting():
+                uploads = await reading
+                images = await self.preprocess_all(uploads)
+            probabilities, scores = split(await served.batcher.submit(images))
+            return [
+                self.prediction(
+                    served,
+                    probabilities[i],
+                    uploads[i].filename,
+                    images[i] if include_input else None,
+                    None if scores is None else float(scores[i]),
+                    always_guess,
+                )
+                for i in range(len(uploads))
+            ]
+
+    async def infer(self, version: str | None, images: np.ndarray | list[bytes]) -> Inference:
+        """The Open Inference Protocol's path: raw (N, 28, 28) pixels as the model contract
+        says, or encoded images (bytes) prepared as /predict prepares them; the same batches."""
+        with self.versions.lease(version) as served:
+            with served.batcher.expecting():
+                if isinstance(images, list):
+                    uploads = [Upload(data, f"image[{i}]") for i, data in enumerate(images)]
+                    images = await self.preprocess_all(uploads)
+            probabilities, scores = split(await served.batcher.submit(images))
+            given = [None] * len(probabilities) if scores is None else scores.tolist()
+            judged = [self.judge(served, p, s) for p, s in zip(probabilities, given, strict=True)]
+            is_digit = None if scores is None else np.array([j[2] for j in judged])
+            return Inference(served.version, probabilities, scores, is_digit)
 
     def prediction(
         self,
+        served: LoadedVersion,
         probabilities: np.ndarray,
         filename: str | None,
         image: np.ndarray | None,
         digit_score: float | None,
         always_guess: bool,
     ) -> Prediction:
-        digit, rounded, is_digit = self.judge(probabilities, digit_score)
+        digit, rounded, is_digit = self.judge(served, probabilities, digit_score)
         input_image = data_url(image) if image is not None else None
         refused = is_digit is False and not always_guess
         return Prediction(
@@ -147,7 +174,8 @@ class Service:
             confidence=rounded[digit],
             probabilities=rounded,
             filename=filename,
-            model=self.model.answering.name,
+            model=served.model.answering.name,
+            model_version=served.version,
             input_image=input_image,
             is_digit=is_digit,
             digit_score=None if digit_score is None else round(digit_score, 6),
@@ -157,7 +185,7 @@ class Service:
         )
 
     def judge(
-        self, probabilities: np.ndarray, digit_score: float | None
+        self, served: LoadedVersion, probabilities: np.ndarray, digit_score: float | None
     ) -> tuple[int, list[float], bool | None]:
         """The digit, its rounded probabilities, and whether the image shows a digit at all
         (None without a detector); counted."""
@@ -165,50 +193,56 @@ class Service:
         # float32 softmax sums to 1 only within 1e-7; Python floats round faster than numpy's
         shares = (probabilities / probabilities.sum(dtype=np.float64)).tolist()
         rounded = [round(p, 6) for p in shares]
-        self.telemetry.digit_counts[digit].inc()
+        served.counts[digit].inc()
         is_digit = None
         if digit_score is not None:
-            is_digit = digit_score >= self.model.answering.not_a_digit.threshold
+            is_digit = digit_score >= served.model.answering.not_a_digit.threshold
             if not is_digit:
                 self.telemetry.not_a_digit.inc()
         return digit, rounded, is_digit
 
     async def read_number(
-        self, reading: Awaitable[list[Upload]], include_input: bool, always_guess: bool
+        self,
+        reading: Awaitable[list[Upload]],
+        include_input: bool,
+        always_guess: bool,
+        version: str | None = None,
     ) -> NumberReading:
         """Find the digits of a number in one upload and read them in one model call; every
         candidate cut of touching digits goes into the same call, and the surest reading wins."""
-        with self.batcher.expecting():
-            [upload] = await reading
-            [opened] = self.open_all([upload])
-            found, pieces, inputs = await run_in_threadpool(prepare_number, opened)
-        probabilities, scores = split(await self.batcher.submit(inputs))
-        sureness = probabilities.max(axis=1) * (1.0 if scores is None else scores)
-        sureness *= [
-            aspect_fit(s, int(d)) for s, d in zip(pieces, probabilities.argmax(1), strict=True)
-        ]
-        chosen = choose_digits(found, pieces, sureness)
-        digits = []
-        for i, seg in chosen:
-            score = None if scores is None else float(scores[i])
-            digit, rounded, is_digit = self.judge(probabilities[i], score)
-            digits.append(
-                DigitReading(
-                    digit=digit,
-                    confidence=rounded[digit],
-                    probabilities=rounded,
-                    box=upload_box(found, seg),
-                    is_digit=is_digit,
-                    digit_score=None if score is None else round(score, 6),
+        with self.versions.lease(version) as served:
+            with served.batcher.expecting():
+                [upload] = await reading
+                [opened] = self.open_all([upload])
+                found, pieces, inputs = await run_in_threadpool(prepare_number, opened)
+            probabilities, scores = split(await served.batcher.submit(inputs))
+            sureness = probabilities.max(axis=1) * (1.0 if scores is None else scores)
+            sureness *= [
+                aspect_fit(s, int(d)) for s, d in zip(pieces, probabilities.argmax(1), strict=True)
+            ]
+            chosen = choose_digits(found, pieces, sureness)
+            digits = []
+            for i, seg in chosen:
+                score = None if scores is None else float(scores[i])
+                digit, rounded, is_digit = self.judge(served, probabilities[i], score)
+                digits.append(
+                    DigitReading(
+                        digit=digit,
+                        confidence=rounded[digit],
+                        probabilities=rounded,
+                        box=upload_box(found, seg),
+                        is_digit=is_digit,
+                        digit_score=None if score is None else round(score, 6),
+                    )
                 )
+            result = NumberReading(
+                text="".join(str(d.digit) for d in digits),
+                confidence=round(float(np.prod([d.confidence for d in digits])), 6),
+                digits=digits,
+                model=served.model.answering.name,
+                model_version=served.version,
+                input_images=[data_url(inputs[i]) for i, _ in chosen] if include_input else None,
             )
-        result = NumberReading(
-            text="".join(str(d.digit) for d in digits),
-            confidence=round(float(np.prod([d.confidence for d in digits])), 6),
-            digits=digits,
-            model=self.model.answering.name,
-            input_images=[data_url(inputs[i]) for i, _ in chosen] if include_input else None,
-        )
         strangers = [n for n, d in enumerate(digits, start=1) if d.is_digit is False]
         if strangers and not always_guess:
             which = ", ".join(map(str, strangers))
@@ -218,10 +252,13 @@ class Service:
             )
         return result
 
-    def model_info(self) -> ModelInfo:
-        card, answering = self.model.card, self.model.answering
+    def model_info(self, version: str | None = None) -> ModelInfo:
+        served = self.versions.get(version)
+        card, answering = served.model.card, served.model.answering
         return ModelInfo(
             name=answering.name,
+            version=served.version,
+            loaded_versions=list(self.versions.loaded),
             architecture=answering.architecture,
             description=card.model.description,
             parameters=answering.parameters,
@@ -234,14 +271,16 @@ class Service:
         )
 
     def card_json(self) -> dict:
-        """The card as stored, its top-level test accuracy that of what answers, and `served`
-        saying what that is."""
-        answering = self.model.answering
+        """The default version's card as stored, its top-level test accuracy that of what
+        answers, and `served` saying what that is."""
+        served = self.versions.get()
+        answering = served.model.answering
         return {
-            **self.model.card.as_json(),
+            **served.model.card.as_json(),
             "test_accuracy": answering.test_accuracy,
             "served": {
                 "name": answering.name,
+                "version": served.version,
                 "parameters": answering.parameters,
                 "test_accuracy": answering.test_accuracy,
                 "cascade": answering.cascade is not None,

@@ -6,6 +6,7 @@ Each app gets its own registry, so several apps (tests, workers) never collide.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
@@ -34,8 +35,12 @@ class Telemetry:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
-        self.predictions = Counter("digits_predictions", "Digits predicted", ["digit"], registry=r)
-        self.digit_counts = [self.predictions.labels(str(digit)) for digit in LABELS]  # from 0
+        self.predictions = Counter(
+            "digits_predictions",
+            "Digits predicted, by model version",
+            ["digit", "version"],
+            registry=r,
+        )
         self.rejections = Counter(
             "digits_rejected_inputs", "Requests refused, by reason", ["reason"], registry=r
         )
@@ -62,22 +67,43 @@ class Telemetry:
             registry=r,
         )
         self.test_accuracy = Gauge(
-            "digits_model_test_accuracy", "Accuracy measured on the MNIST test set", registry=r
+            "digits_model_test_accuracy",
+            "Accuracy measured on the MNIST test set, by loaded model version",
+            ["version"],
+            registry=r,
         )
-        self.model_info = Info("digits_model", "The model being served", registry=r)
+        self.model_info = Info("digits_model", "The loaded model versions", ["version"], registry=r)
+        self.model_loads = Counter(
+            "digits_model_loads",
+            "Model versions loaded, or refused (broken files, failed warm-up)",
+            ["outcome"],
+            registry=r,
+        )
 
-    def describe_model(self, answering: Answering) -> None:
-        """What answers, as the card says: the same name and accuracy /model and /metrics give."""
+    def digit_counters(self, version: str) -> list[Counter]:
+        """The predictions counter of each digit (indexed by digit) for one version."""
+        return [self.predictions.labels(str(digit), version) for digit in LABELS]
+
+    def describe_model(self, version: str, answering: Answering, default: bool) -> None:
+        """What answers, as the card says: the same name and accuracy /model and /metrics give;
+        `default`: the version that answers requests that name none."""
         if answering.test_accuracy is not None:
-            self.test_accuracy.set(answering.test_accuracy)
-        self.model_info.info(
+            self.test_accuracy.labels(version).set(answering.test_accuracy)
+        self.model_info.labels(version).info(
             {
                 "name": answering.name,
                 "architecture": answering.architecture,
                 "parameters": str(answering.parameters),
                 "created_at": str(answering.created_at or "unknown"),
+                "default": str(default).lower(),
             }
         )
+
+    def forget_model(self, version: str) -> None:
+        """A retired version leaves the gauges (its prediction counts stay: they happened)."""
+        for metric in (self.test_accuracy, self.model_info):
+            with contextlib.suppress(KeyError):
+                metric.remove(version)
 
     def rejected(self, reason: str) -> None:
         self.rejections.labels(reason).inc()

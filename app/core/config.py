@@ -28,6 +28,24 @@ class Settings(BaseSettings):
     model_dir: Path = Field(
         REPO_ROOT / "model", description="folder with model.tflite and metrics.json"
     )
+    model_repository: Path | None = Field(
+        None,
+        description="a repository of numbered model versions (<dir>/<n>/model.tflite ..., as "
+        "`python -m training.publish` writes them) to serve instead of model_dir; watched for "
+        "new versions",
+    )
+    model_version: int | None = Field(
+        None, gt=0, description="with a repository: serve this version only (default: latest)"
+    )
+    model_versions_loaded: int = Field(
+        2, gt=0, description="with a repository: how many of the latest versions stay loaded"
+    )
+    model_poll_s: float = Field(
+        2.0,
+        ge=0,
+        description="with a repository: seconds between looks for new versions (0: "
+        "never; POST /model/reload still looks)",
+    )
     max_upload_bytes: int = Field(5 * MB, gt=0, description="largest image upload, bytes")
     max_batch_bytes: int = Field(20 * MB, gt=0, description="largest /predict/batch request, bytes")
     max_pixels: int = Field(16_000_000, gt=0, description="largest image, width x height")

@@ -19,6 +19,7 @@ def test_json_metrics_are_the_stored_measurements(client) -> None:
     cascade = stored["cascade"]
     served = {
         "name": cascade["name"],
+        "version": "1",
         "parameters": stored["model"]["parameters"] + cascade["fast_model_parameters"],
         "test_accuracy": cascade["test"]["accuracy"],
         "cascade": True,
@@ -31,13 +32,15 @@ def test_json_metrics_are_the_stored_measurements(client) -> None:
 def test_every_surface_names_the_same_model_and_accuracy(client, sample_digits) -> None:
     """Responses, /model, /metrics and Prometheus' model info all read the one card."""
     upload = {"file": ("d.png", png_bytes(sample_digits.images[0]), "image/png")}
-    answered_by = client.post("/predict", files=upload).json()["model"]
+    answer = client.post("/predict", files=upload).json()
     model = client.get("/model").json()
     served = client.get("/metrics").json()["served"]
     families = {f.name: f for f in parse_prometheus(client.get("/metrics?format=prometheus").text)}
     info = families["digits_model_info"].samples[0].labels
     [accuracy] = families["digits_model_test_accuracy"].samples
-    assert answered_by == model["name"] == served["name"] == info["name"]
+    assert answer["model"] == model["name"] == served["name"] == info["name"]
+    assert answer["model_version"] == model["version"] == served["version"] == info["version"]
+    assert accuracy.labels == {"version": "1"} and info["default"] == "true"
     assert model["test_accuracy"] == served["test_accuracy"] == accuracy.value
     assert model["parameters"] == served["parameters"] == int(info["parameters"])
 
@@ -50,6 +53,7 @@ def test_without_the_cascade_the_full_model_accuracy_is_reported() -> None:
     assert served["test_accuracy"] == stored["test"]["accuracy"]
     assert served["served"] == {
         "name": stored["model"]["name"],
+        "version": "1",
         "parameters": stored["model"]["parameters"],
         "test_accuracy": stored["test"]["accuracy"],
         "cascade": False,
@@ -85,8 +89,10 @@ def test_prometheus_exposition_parses(client, sample_digits, accept, parse) -> N
     )
     assert any(s.labels["status"] == "400" for s in requests)
     assert "digits_http_request_duration_seconds" in families
-    predicted = {s.labels["digit"] for s in families["digits_predictions"].samples}
-    assert str(digit) in predicted
+    predicted = {
+        (s.labels["digit"], s.labels["version"]) for s in families["digits_predictions"].samples
+    }
+    assert (str(digit), "1") in predicted
     rejected = families["digits_rejected_inputs"].samples
     assert any(s.labels == {"reason": "empty_upload"} for s in rejected)
     # an Info metric: family "digits_model_info" in the text format, "digits_model" in OpenMetrics
