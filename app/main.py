@@ -14,7 +14,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.deps import require_api_key
-from app.api.routes import health, metrics, model, noop, predict, read, ui
+from app.api.routes import health, inference_protocol, metrics, model, noop, predict, read, ui
 from app.core.config import Settings, get_settings
 from app.core.errors import install_error_handlers
 from app.service import Service
@@ -91,9 +91,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     # the key check only where a key is set: its dependency has a cost per request otherwise
     key_check = [Depends(require_api_key)] if settings.api_key else []
-    for router in (predict.router, read.router):
+    protected = (predict.router, read.router, model.admin, inference_protocol.inference)
+    for router in protected:
         app.include_router(router, dependencies=key_check)
-    for router in (metrics.router, health.router, model.router, ui.router):
+    for router in (
+        metrics.router,
+        health.router,
+        model.router,
+        inference_protocol.metadata,
+        ui.router,
+    ):
         app.include_router(router)
     if settings.noop_route:
         app.include_router(noop.router)

@@ -159,3 +159,23 @@ class ModelInfo(BaseModel):
         description="when a detector screens images: its threshold, the temperature calibrating "
         "the confidence, and how both measured (refusals of digits and non-digits, AUROC)",
     )
+
+
+class ReloadReport(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "loaded": ["3"],
+                "refused": {},
+                "retired": ["1"],
+                "serving": ["2", "3"],
+                "default": "3",
+            }
+        }
+    )
+
+    loaded: list[str] = Field(description="versions loaded by this look")
+    refused: dict[str, str] = Field(description="versions that failed their checks, and why")
+    retired: list[str] = Field(description="versions no longer served (they finish what they hold)")
+    serving: list[str] = Field(description="the versions loaded now")
+    default: str | None = Field(description="the version that answers requests naming none")

@@ -85,6 +85,12 @@ class UploadReader:
             "'file', or the image itself with an image/* content type.",
         )
 
+    async def body(self, request: Request) -> bytes:
+        """A whole body of several images' worth (an inference request), within the batch
+        limit."""
+        bounded_body = bounded(request, self.limits.batch_bytes)
+        return b"".join([chunk async for chunk in bounded_body.stream()])
+
     async def images(self, request: Request) -> list[Upload]:
         """Several images, as repeated multipart fields `files`."""
         if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):

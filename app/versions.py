@@ -132,6 +132,28 @@ class ModelVersions:
         finally:
             served.leases -= 1
 
+    def index(self) -> list[dict]:
+        """Every version there is and its state, as the protocol's repository index says it."""
+        entries = []
+        for version in self.available():
+            entry = {"name": "digits", "version": version, "state": "READY"}
+            if version not in self.loaded:
+                refused = self.refused.get(version)
+                reason = refused.reason if refused else "not loaded: not among the versions kept"
+                entry.update(state="UNAVAILABLE", reason=reason)
+            entries.append(entry)
+        return entries
+
+    def describe(self, report: SyncReport) -> dict:
+        """A look at the repository, for the operator who asked for it."""
+        return {
+            "loaded": report.loaded,
+            "refused": report.refused,
+            "retired": report.retired,
+            "serving": list(self.loaded),
+            "default": self.default.version if self.default else None,
+        }
+
     async def start(self) -> None:
         """Load the versions there are; raise ModelLoadError where none can serve."""
         report = await self.sync(settle=False)

@@ -24,6 +24,7 @@ from digits.errors import NotADigit, Refusal
 log = logging.getLogger("app.errors")
 
 CLIENT_CLOSED_REQUEST = 499
+PROTOCOL_PREFIX = "/v2"
 
 HTTP_CODES = {
     400: "bad_request",
@@ -54,14 +55,14 @@ class ErrorResponse(BaseModel):
     )
 
 
+class ProtocolError(BaseModel):
+    """The Open Inference Protocol's error body, which its clients read (under /v2 only)."""
+
+    error: str
+
+
 class ApiError(Refusal):
     """A request the service refuses for what the request is, not what its image shows."""
-
-
-def refusal_response(refusal: Refusal) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if refusal.status == 401 else None
-    guess = refusal.guess if isinstance(refusal, NotADigit) else None
-    return error_response(refusal.status, refusal.code, refusal.message, headers, guess)
 
 
 def error_response(
@@ -86,6 +87,32 @@ def error_responses(*statuses: int) -> dict[int | str, dict]:
     }
 
 
+def protocol_error_responses(*statuses: int) -> dict[int | str, dict]:
+    return {
+        status: {"model": ProtocolError, "description": HTTP_CODES.get(status, "error")}
+        for status in statuses
+    }
+
+
+def speaks_protocol(request: Request) -> bool:
+    """Under /v2 errors take the Open Inference Protocol's shape, elsewhere the service's."""
+    path = request.url.path
+    return path == PROTOCOL_PREFIX or path.startswith(PROTOCOL_PREFIX + "/")
+
+
+def answer_error(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict | None = None,
+    prediction: dict | None = None,
+) -> JSONResponse:
+    if speaks_protocol(request):
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
+    return error_response(status, code, message, headers, prediction)
+
+
 def allowed_methods(request: Request) -> list[str]:
     """The methods the API schema documents for the request's path (/predict takes POST and
     PUT, declared as two routes, and Starlette's 405 names only the first's)."""
@@ -100,7 +127,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Refusal)
     async def rejected(request: Request, exc: Refusal) -> JSONResponse:
         request.app.state.telemetry.rejected(exc.code)
-        return refusal_response(exc)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        guess = exc.guess if isinstance(exc, NotADigit) else None
+        return answer_error(request, exc.status, exc.code, exc.message, headers, guess)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -109,13 +138,15 @@ def install_error_handlers(app: FastAPI) -> None:
         documented = allowed_methods(request) if exc.status_code == 405 else []
         if documented:  # every method the path takes, not only its first route's
             headers = {**(headers or {}), "Allow": ", ".join(documented)}
-        return error_response(exc.status_code, code, str(exc.detail), headers)
+        return answer_error(request, exc.status_code, code, str(exc.detail), headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ()))
-        return error_response(422, "invalid_request", f"{where}: {first.get('msg', 'invalid')}")
+        message = f"{where}: {first.get('msg', 'invalid')}"
+        status = 400 if speaks_protocol(request) else 422  # the protocol's status for bad input
+        return answer_error(request, status, "invalid_request", message)
 
     @app.exception_handler(ClientDisconnect)
     async def disconnected(request: Request, exc: ClientDisconnect) -> Response:
@@ -126,4 +157,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "Internal error; it has been logged.")
+        return answer_error(request, 500, "internal_error", "Internal error; it has been logged.")
