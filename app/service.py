@@ -8,8 +8,9 @@ builds the answers, so every route reads, checks, batches and counts images the 
 from __future__ import annotations
 
 import base64
+import inspect
 from collections.abc import Awaitable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from app.core.config import Settings
-from app.core.errors import ErrorBody
+from app.core.errors import ApiError, ErrorBody
 from app.schemas import DigitReading, ModelInfo, NumberReading, Prediction
 from app.telemetry import Telemetry
 from app.uploads import Upload, UploadReader
@@ -94,6 +95,19 @@ class Service:
     reader: UploadReader
     ready: bool = False
 
+    def leased(
+        self, version: str | None, reading: Awaitable[list[Upload]]
+    ) -> AbstractContextManager[LoadedVersion]:
+        """The lease on the version asked for; where it is not loaded, the request's reading is
+        dropped unread (closed, not left never awaited) and the 404 raised."""
+        try:
+            self.versions.get(version)
+        except ApiError:
+            if inspect.iscoroutine(reading):
+                reading.close()
+            raise
+        return self.versions.lease(version)
+
     def open_all(self, uploads: list[Upload]) -> list[Image.Image]:
         """Headers only: bombs and non-images are refused before any pixel is decoded."""
         opened = []
@@ -126,7 +140,7 @@ class Service:
         """Read the uploads (`reading`, one of `reader`'s methods on the request), preprocess
         them, predict them in one batch. An image that holds no digit gets its best guess with
         an `error` (`not_a_digit`), or without one where the client asked `always_guess`."""
-        with self.versions.lease(version) as served:
+        with self.leased(version, reading) as served:
             with served.batcher.expecting():
                 uploads = await reading
                 images = await self.preprocess_all(uploads)
@@ -210,7 +224,7 @@ class Service:
     ) -> NumberReading:
         """Find the digits of a number in one upload and read them in one model call; every
         candidate cut of touching digits goes into the same call, and the surest reading wins."""
-        with self.versions.lease(version) as served:
+        with self.leased(version, reading) as served:
             with served.batcher.expecting():
                 [upload] = await reading
                 [opened] = self.open_all([upload])

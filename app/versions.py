@@ -179,9 +179,11 @@ class ModelVersions:
                 if current and current.fingerprint == print_now:
                     keep[version] = current
                     continue
-                unsettled = settle and self._seen.get(version) != print_now
+                # the watcher waits for a copy to settle, and never retries a refused version
+                # unchanged; a look someone asked for (startup, reload) tries everything
                 refused = self.refused.get(version)
-                if unsettled or (refused and refused.fingerprint == print_now):
+                known_bad = refused is not None and refused.fingerprint == print_now
+                if settle and (self._seen.get(version) != print_now or known_bad):
                     if current:
                         keep[version] = current
                     continue

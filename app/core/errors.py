@@ -108,7 +108,8 @@ def answer_error(
     headers: dict | None = None,
     prediction: dict | None = None,
 ) -> JSONResponse:
-    if speaks_protocol(request):
+    if speaks_protocol(request):  # its clients know 400 for any input they must change
+        status = 400 if status in (415, 422) else status
         return JSONResponse({"error": message}, status_code=status, headers=headers)
     return error_response(status, code, message, headers, prediction)
 
@@ -145,8 +146,7 @@ def install_error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(part) for part in first.get("loc", ()))
         message = f"{where}: {first.get('msg', 'invalid')}"
-        status = 400 if speaks_protocol(request) else 422  # the protocol's status for bad input
-        return answer_error(request, status, "invalid_request", message)
+        return answer_error(request, 422, "invalid_request", message)
 
     @app.exception_handler(ClientDisconnect)
     async def disconnected(request: Request, exc: ClientDisconnect) -> Response:

@@ -83,8 +83,9 @@
   }
 
   // An image that holds no digit is said so, its best guess shown faintly beneath.
-  function showAnswer(notADigit, message, isNumber) {
+  function showAnswer(notADigit, message, isNumber, answer) {
     $("result").hidden = false;
+    $("answered-by").textContent = `Answered by ${answer.model}, version ${answer.model_version}`;
     $("error").hidden = true;
     $("answer").hidden = false;
     $("not-digit").hidden = !notADigit;
@@ -106,7 +107,7 @@
 
   // An image that holds no digit is said so, its best guess shown faintly beneath.
   function showPrediction(p, notADigit = false) {
-    showAnswer(notADigit, null, false);
+    showAnswer(notADigit, null, false, p);
     $("caption").textContent = notADigit ? "Best guess" : "It looks like";
     $("prediction").textContent = String(p.digit);
     $("confidence").textContent = (p.confidence * 100).toFixed(1) + "%";
@@ -116,7 +117,7 @@
 
   function showReading(r, message = null) {
     reading = r;
-    showAnswer(Boolean(message), message, true);
+    showAnswer(Boolean(message), message, true, r);
     $("number-text").textContent = r.text;
     $("number-confidence").textContent = (r.confidence * 100).toFixed(1) + "%";
     const list = $("number-digits");

@@ -47,7 +47,10 @@ ALWAYS_GUESS = Query(
     description="answer an image that holds no digit with the best guess as a 200 (`is_digit` "
     "false) instead of a 422 `not_a_digit`",
 )
-ERRORS = error_responses(400, 401, 413, 415, 422, 503)
+VERSION = Query(
+    None, description="answer with this loaded model version (default: the latest, see /model)"
+)
+ERRORS = error_responses(400, 401, 404, 413, 415, 422, 503)
 
 
 @router.post(
@@ -62,10 +65,11 @@ async def predict(
     request: Request,
     include_input: bool = INCLUDE_INPUT,
     always_guess: bool = ALWAYS_GUESS,
+    version: str | None = VERSION,
     service: Service = Depends(get_service),
 ) -> Prediction:
     reading = service.reader.image(request)
-    [prediction] = await service.classify(reading, include_input, always_guess)
+    [prediction] = await service.classify(reading, include_input, always_guess, version)
     if prediction.error:
         raise NotADigit(prediction.model_dump(mode="json", exclude={"error"}))
     return prediction
@@ -95,8 +99,9 @@ async def predict_batch(
     request: Request,
     include_input: bool = INCLUDE_INPUT,
     always_guess: bool = ALWAYS_GUESS,
+    version: str | None = VERSION,
     service: Service = Depends(get_service),
 ) -> BatchPrediction:
     reading = service.reader.images(request)
-    predictions = await service.classify(reading, include_input, always_guess)
+    predictions = await service.classify(reading, include_input, always_guess, version)
     return BatchPrediction(predictions=predictions)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 
 from app.api.deps import get_service
-from app.api.routes.predict import ALWAYS_GUESS, ERRORS, SINGLE_BODY
+from app.api.routes.predict import ALWAYS_GUESS, ERRORS, SINGLE_BODY, VERSION
 from app.schemas import NumberReading
 from app.service import Service
 
@@ -32,6 +32,8 @@ async def read(
     request: Request,
     include_input: bool = INCLUDE_INPUTS,
     always_guess: bool = ALWAYS_GUESS,
+    version: str | None = VERSION,
     service: Service = Depends(get_service),
 ) -> NumberReading:
-    return await service.read_number(service.reader.image(request), include_input, always_guess)
+    reading = service.reader.image(request)
+    return await service.read_number(reading, include_input, always_guess, version)
