@@ -29,6 +29,7 @@ def test_the_core_imports_neither_side_nor_fastapi() -> None:
         "for name in ('app', 'training', 'fastapi', 'tensorflow', 'keras'):\n"
         "    sys.modules[name] = None\n"
         "import digits.card, digits.cascade, digits.contract, digits.preprocess, digits.runtime\n"
+        "import digits.repository, digits.screening, digits.segment\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
