@@ -42,3 +42,17 @@ def test_probes_and_config_match_the_service(client) -> None:
         assert client.get(path).status_code == 200, f"{probe} {path}"
     known = {f"DIGITS_{name.upper()}" for name in Settings.model_fields} | {"WORKERS"}
     assert set(load(K8S / "configmap.yaml")["data"]) <= known
+
+
+def test_a_pod_leaving_drains_before_it_is_killed() -> None:
+    """Routing stops (preStop) and uvicorn drains within the grace period; a disruption budget
+    keeps a ready replica; a rolling update never goes below the replicas asked for."""
+    deployment = load(K8S / "deployment.yaml")
+    pod = deployment["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert 0 < pre_stop < pod["terminationGracePeriodSeconds"]
+    assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    budget = load(K8S / "pdb.yaml")
+    assert budget["spec"]["selector"] == deployment["spec"]["selector"]
+    assert budget["spec"]["maxUnavailable"] < deployment["spec"]["replicas"]
