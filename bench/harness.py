@@ -66,6 +66,7 @@ def running_service(log_name: str = "live_server.log", **env: str) -> Iterator[S
         **os.environ,
         "DIGITS_MODEL_DIR": str(MODEL_DIR),
         "TF_CPP_MIN_LOG_LEVEL": "3",
+        "MALLOC_ARENA_MAX": "2",  # as scripts/serve.sh and the image run it
         **env,
     }
     ARTIFACTS.mkdir(exist_ok=True)

@@ -7,7 +7,8 @@ holds out the same validation split (the base seed's), so the assembled ensemble
 are chosen on images none of them trained on.
 
     python -m training.members train --member 0          # one member, seed 42+0
-    python -m training.members assemble --output-dir model   # every member file -> the model
+    python -m training.members choose                    # ensemble size, on validation only
+    python -m training.members assemble --output-dir model [--members K]  # the first K -> model
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import json
 import os
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from digits.contract import MODEL_FILENAME
 from training.data import VENDORED_MNIST, DataError, load_idx_dir, mnist_checksums, split_holdout
@@ -63,13 +66,48 @@ def train_member(args: argparse.Namespace) -> int:
     return 0
 
 
+def member_paths(args: argparse.Namespace) -> list[Path]:
+    """The member files by member number, the first `--members` of them where given."""
+    paths = sorted(
+        args.members_dir.glob(f"{args.architecture}-*.keras"),
+        key=lambda path: int(path.stem.rsplit("-", 1)[1]),
+    )
+    return paths[: args.members] if args.members else paths
+
+
+def choose(args: argparse.Namespace) -> int:
+    """Validation accuracy and log loss of the average of the first K members, for every K: the
+    ensemble's size is chosen here, where the test set is not read."""
+    import keras
+
+    from training.evaluate import as_model_input
+
+    paths = member_paths(args)
+    split = json.loads(paths[0].with_suffix(".json").read_text())["split"]
+    _, validation = split_holdout(
+        load_idx_dir(VENDORED_MNIST, "train"), split["validation_size"], split["seed"]
+    )
+    inputs, summed = as_model_input(validation.images), 0.0
+    print("| members | validation accuracy | errors | log loss |\n|---|---|---|---|")
+    for k, path in enumerate(paths, start=1):
+        model = keras.saving.load_model(path, compile=False)
+        summed = summed + model.predict(inputs, batch_size=1000, verbose=0)
+        mean = summed / k
+        errors = int((mean.argmax(axis=1) != validation.labels).sum())
+        picked = mean[np.arange(len(mean)), validation.labels]
+        loss = float(-np.log(np.clip(picked, 1e-7, 1)).mean())
+        print(f"| {k} | {1 - errors / len(mean):.2%} | {errors} | {loss:.5f} |")
+    return 0
+
+
 def assemble(args: argparse.Namespace) -> int:
-    """Average every member file found into one model, measure it and write the artifacts."""
+    """Average the member files (the first `--members`, or all) into one model, measure it and
+    write the artifacts."""
     import keras
 
     from training.train import MemberRun, TrainConfig, finish
 
-    paths = sorted(args.members_dir.glob(f"{args.architecture}-*.keras"))
+    paths = member_paths(args)
     if not paths:
         print(f"error: no {args.architecture}-*.keras in {args.members_dir}", file=sys.stderr)
         return 2
@@ -112,9 +150,10 @@ def assemble(args: argparse.Namespace) -> int:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m training.members", description=__doc__)
-    parser.add_argument("command", choices=("train", "assemble"))
+    parser.add_argument("command", choices=("train", "choose", "assemble"))
     parser.add_argument("--architecture", default="deep")
     parser.add_argument("--member", type=int, default=0, help="member K trains with seed SEED+K")
+    parser.add_argument("--members", type=int, help="choose/assemble: the first K members only")
     parser.add_argument("--members-dir", type=Path, default=MEMBERS_DIR)
     parser.add_argument("--seed", type=int, default=42, help="the split's seed, and the base")
     parser.add_argument("--validation-size", type=int, default=5000)
@@ -128,7 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        return train_member(args) if args.command == "train" else assemble(args)
+        commands = {"train": train_member, "choose": choose, "assemble": assemble}
+        return commands[args.command](args)
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
