@@ -8,6 +8,7 @@ start, after the first 1,000 requests, every 5,000 and at the end; every request
 answer (a status), and the client errors are counted by kind.
 
     .venv/bin/python -m bench.soak [--requests 20000] [--concurrency 64] [--rounds 1]
+        [--arena-max 2]   # 0: glibc's default, one heap arena per thread that allocates
 """
 
 from __future__ import annotations
@@ -108,12 +109,15 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=1, help="fresh server each round")
+    parser.add_argument(
+        "--arena-max", default="2", help="MALLOC_ARENA_MAX for the server (0: glibc's default)"
+    )
     args = parser.parse_args()
     mix = upload_mix()
     sizes = sorted(len(body) for _, body in mix)
-    print(f"mix: {len(mix)} uploads, {sizes[0]:,} to {sizes[-1]:,} bytes")
+    print(f"mix: {len(mix)} uploads, {sizes[0]:,} to {sizes[-1]:,} bytes; arenas {args.arena_max}")
     ratios, tails = [], []
-    env = {"DIGITS_LOG_LEVEL": "warning"}
+    env = {"DIGITS_LOG_LEVEL": "warning", "MALLOC_ARENA_MAX": args.arena_max}
     for round_ in range(1, args.rounds + 1):
         with running_service(f"soak_{round_}.log", **env) as server:
             result = asyncio.run(

@@ -21,6 +21,7 @@ SINGLE_BODY = {
         "content": {
             "multipart/form-data": {
                 "schema": {"type": "object", "required": ["file"], "properties": {"file": BINARY}},
+                "encoding": {"file": {"contentType": "image/*"}},
             },
             "image/*": {"schema": BINARY},
         },
@@ -36,7 +37,8 @@ BATCH_BODY = {
                     "type": "object",
                     "required": ["files"],
                     "properties": {"files": {"type": "array", "items": BINARY}},
-                }
+                },
+                "encoding": {"files": {"contentType": "image/*"}},
             }
         },
     }
