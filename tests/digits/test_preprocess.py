@@ -40,11 +40,16 @@ def test_mnist_digits_pass_through_unchanged(sample_digits) -> None:
         np.testing.assert_array_equal(preprocess(STYLES["mnist_png"](image)), image)
 
 
+# The shipped model misreads 0 or 1 of these 300 digits in every style; a margin of 2 more
+# allows a retrained model its noise and still catches a preprocessing regression.
+MOST_ERRORS_PER_STYLE = 3
+
+
 @pytest.mark.parametrize("style", sorted(STYLES))
 def test_real_style_uploads_are_recognised(client, sample_digits, style: str) -> None:
     uploads = [STYLES[style](image) for image in sample_digits.images]
-    accuracy = np.mean(np.array(recognised(client, uploads)) == sample_digits.labels)
-    assert accuracy >= 0.98, f"{style}: {accuracy:.1%} of {len(uploads)}"
+    errors = int(np.sum(np.array(recognised(client, uploads)) != sample_digits.labels))
+    assert errors <= MOST_ERRORS_PER_STYLE, f"{style}: {errors} wrong of {len(uploads)}"
 
 
 def as_mode(image: np.ndarray, mode: str) -> Image.Image:
