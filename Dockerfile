@@ -30,7 +30,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     PORT=8000 \
     WORKERS=1 \
     GRACEFUL_TIMEOUT=20 \
+    KEEP_ALIVE=75 \
     MALLOC_ARENA_MAX=2
+# KEEP_ALIVE: idle keep-alive connections outlive the clients' own idle timeouts (httpx's 5 s,
+# load balancers' 60 s), so a client never sends a request on a connection being closed.
 # MALLOC_ARENA_MAX: glibc gives each thread that decodes uploads its own heap arena, and freed
 # pages stay in them; two arenas hold RSS under real uploads far lower (bench.soak)
 USER 10001
@@ -38,4 +41,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
   CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ['PORT']}/readyz\", timeout=2)"]
 # exec: uvicorn is PID 1 and gets SIGTERM itself, finishing in-flight requests before it exits
-CMD ["sh", "-c", "exec uvicorn app.main:app --host 0.0.0.0 --port \"$PORT\" --workers \"$WORKERS\" --timeout-graceful-shutdown \"$GRACEFUL_TIMEOUT\" --proxy-headers --forwarded-allow-ips='*'"]
+CMD ["sh", "-c", "exec uvicorn app.main:app --host 0.0.0.0 --port \"$PORT\" --workers \"$WORKERS\" --timeout-graceful-shutdown \"$GRACEFUL_TIMEOUT\" --timeout-keep-alive \"$KEEP_ALIVE\" --proxy-headers --forwarded-allow-ips='*'"]

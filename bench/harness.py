@@ -84,6 +84,8 @@ def running_service(log_name: str = "live_server.log", **env: str) -> Iterator[S
         "warning",
         "--timeout-graceful-shutdown",
         "20",
+        "--timeout-keep-alive",  # as scripts/serve.sh and the image run it
+        "75",
     ]
     with open(log, "w") as log_file:
         started = time.perf_counter()

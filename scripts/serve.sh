@@ -3,7 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
-# two glibc heap arenas instead of one per decoding thread: lower, flatter RSS (bench.soak)
+# keep-alive outlives clients' idle timeouts (see Dockerfile); two glibc heap arenas instead of
+# one per decoding thread: lower, flatter RSS (bench.soak)
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 exec .venv/bin/uvicorn app.main:app --host "${HOST:-0.0.0.0}" --port "${PORT:-8000}" \
-  --workers "${WORKERS:-1}" --timeout-graceful-shutdown "${GRACEFUL_TIMEOUT:-20}" "$@"
+  --workers "${WORKERS:-1}" --timeout-graceful-shutdown "${GRACEFUL_TIMEOUT:-20}" \
+  --timeout-keep-alive "${KEEP_ALIVE:-75}" "$@"
