@@ -1,12 +1,14 @@
 """Inference benchmark: the service's batch path against bare compiled calls of the same model.
 
-The service path is what /predict/batch runs after decoding: the micro-batcher's queue, its
-inference thread and the result split, around the served model (the cascade: the fast network,
-then the full model for the images it is unsure of). The bare calls are compiled models alone on
-a ready array of MNIST test digits: the same cascade on interpreters of its own, the full model
-alone (model.tflite), and TensorFlow's `tf.function` of model.keras (the runtime the service
-used before; needs the `train` extra). Target: the service path keeps >= 0.9x the bare call's
-throughput at batch 1, 64 and 256.
+The service path is what a request runs after decoding, `MicroBatcher.submit` around the served
+model (the cascade, screened by the not-a-digit detector): at batch 1 a lone request, which the
+batcher answers in the request's own task (no queue, no thread hop); at 8 and 64 (the service's
+cap on a batch) the queue, the inference thread and the result split. The bare calls are
+compiled models alone: the same served model on interpreters of its own, the full model alone
+(model.tflite), and TensorFlow's `tf.function` of model.keras (needs the `train` extra). Every
+call takes the next images of the whole MNIST test set in turn, so the cascade hands on as many
+as real digits make it. Seven rounds alternate between the paths; each figure is the median
+with the range, and the ratios are per round. Target: the service path >= 0.9x the bare call.
 
     .venv/bin/python -m bench.inference [--seconds 3]
 """
@@ -16,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,52 +29,72 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from app.batching import MicroBatcher
 from app.core.config import Settings
 from app.model import load_model
+from bench.serve import spread
 from digits.contract import INPUT_SHAPE, MODEL_FILENAME
 from digits.runtime import LiteRTModel
 from training.data import VENDORED_MNIST, load_idx_dir
 
-BATCHES = (1, 64, 256)
+BATCHES = (1, 8, 64)  # 64: the service's largest model call (DIGITS_BATCH_MAX_SIZE)
+ROUNDS = 7
 
 
 Round = Callable[[float], float]  # runs for about N seconds, returns images per second
 
 
-def sync_round(call: Callable[[], object], batch: int) -> Round:
+class Batches:
+    """The test set's images `batch` at a time, in turn, round and round."""
+
+    def __init__(self, images: np.ndarray, batch: int) -> None:
+        self.images, self.batch, self.at = images, batch, 0
+
+    def next(self) -> np.ndarray:
+        if self.at + self.batch > len(self.images):
+            self.at = 0
+        self.at += self.batch
+        return self.images[self.at - self.batch : self.at]
+
+
+def sync_round(call: Callable[[np.ndarray], object], batches: Batches) -> Round:
     def measure(seconds: float) -> float:
         count, started = 0, time.perf_counter()
         while time.perf_counter() - started < seconds:
-            call()
+            call(batches.next()[..., np.newaxis])
             count += 1
-        return count * batch / (time.perf_counter() - started)
+        return count * batches.batch / (time.perf_counter() - started)
 
     return measure
 
 
 def service_round(
-    loop: asyncio.AbstractEventLoop, batcher: MicroBatcher, images: np.ndarray
+    loop: asyncio.AbstractEventLoop, batcher: MicroBatcher, batches: Batches
 ) -> Round:
     """Requests submitted one after another inside the running loop, as the service does."""
 
     async def submit_for(seconds: float) -> float:
         count, started = 0, time.perf_counter()
         while time.perf_counter() - started < seconds:
-            await batcher.submit(images)
+            await batcher.submit(batches.next())
             count += 1
-        return count * len(images) / (time.perf_counter() - started)
+        return count * batches.batch / (time.perf_counter() - started)
 
     return lambda seconds: loop.run_until_complete(submit_for(seconds))
 
 
-def images_per_second(rounds: dict[str, Round], seconds: float) -> dict[str, float]:
-    """Median images/s of each path over rounds that alternate between the paths, so that the
-    machine's drifts (other processes, clock changes) weigh on all of them alike."""
+def images_per_second(rounds: dict[str, Round], seconds: float) -> dict[str, list[float]]:
+    """Images/s of each path in every round; the rounds alternate between the paths, so that
+    the machine's drifts (other processes, clock changes) weigh on all of them alike."""
     rates: dict[str, list[float]] = {name: [] for name in rounds}
     for measure in rounds.values():
         measure(0.05)  # warm-up
-    for _ in range(7):
+    for _ in range(ROUNDS):
         for name, measure in rounds.items():
-            rates[name].append(measure(seconds / 7))
-    return {name: statistics.median(values) for name, values in rates.items()}
+            rates[name].append(measure(seconds / ROUNDS))
+    return rates
+
+
+def versus(a: list[float], b: list[float]) -> str:
+    """Per-round ratio a/b: median (range)."""
+    return spread([x / y for x, y in zip(a, b, strict=True)], 2, "x")
 
 
 def event_loop() -> asyncio.AbstractEventLoop:
@@ -115,31 +136,29 @@ def main() -> None:
     batcher = MicroBatcher(loaded.predict, max_batch=max(BATCHES))
     loop.run_until_complete(asyncio.sleep(0))
     loop.call_soon(batcher.start)
-    served = "cascade" if loaded.cascade else "full model"
     print(
-        f"| batch | bare {served} (LiteRT), images/s | service batch path, images/s "
-        "| service vs bare | bare full model alone (LiteRT), images/s | service vs full model "
+        f"| batch | bare {loaded.answering.name} (LiteRT), images/s | service path, images/s "
+        "| service vs bare | bare full model alone, images/s | service vs full model "
         "| bare TensorFlow call, images/s | service vs TensorFlow |"
     )
     print("|---|---|---|---|---|---|---|---|")
     for batch in BATCHES:
-        images = digits[:batch]
-        pixels = images[..., np.newaxis]
         rounds = {
-            "litert": sync_round(lambda x=pixels: bare.predict(x), batch),
-            "service": service_round(loop, batcher, images),
-            "full": sync_round(lambda x=pixels: full.predict(x), batch),
+            "litert": sync_round(bare.predict, Batches(digits, batch)),
+            "service": service_round(loop, batcher, Batches(digits, batch)),
+            "full": sync_round(full.predict, Batches(digits, batch)),
         }
         if tensorflow:
-            rounds["tensorflow"] = sync_round(lambda x=pixels: tensorflow(x), batch)
+            rounds["tensorflow"] = sync_round(tensorflow, Batches(digits, batch))
         rate = images_per_second(rounds, args.seconds)
-        litert, service = rate["litert"], rate["service"]
+        service = rate["service"]
         row = (
-            f"| {batch} | {litert:,.0f} | {service:,.0f} | {service / litert:.2f}x "
-            f"| {rate['full']:,.0f} | {service / rate['full']:.2f}x |"
+            f"| {batch} | {spread(rate['litert'])} | {spread(service)} "
+            f"| {versus(service, rate['litert'])} | {spread(rate['full'])} "
+            f"| {versus(service, rate['full'])} |"
         )
         if tensorflow:
-            row += f" {rate['tensorflow']:,.0f} | {service / rate['tensorflow']:.2f}x |"
+            row += f" {spread(rate['tensorflow'])} | {versus(service, rate['tensorflow'])} |"
         else:
             row += " (TensorFlow not installed) | - |"
         print(row)

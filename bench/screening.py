@@ -15,14 +15,13 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
-import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-from bench.harness import make_client, multipart_body, running_service
-from bench.serve import run_wrk, wrk_script
-from bench.styles import STYLES, mnist_png
+from bench.harness import make_client, running_service
+from bench.serve import run_wrk, spread, upload_bodies, wrk_script
+from bench.styles import STYLES
 from training.data import VENDORED_MNIST, load_idx_dir
 from training.nondigits import HELD_OUT_FONTS, KINDS, upload
 from training.nondigits import STYLES as NONDIGIT_STYLES
@@ -30,15 +29,8 @@ from training.nondigits import STYLES as NONDIGIT_STYLES
 HELD_OUT_SEED = 70_000  # a seed none of the detector's sets used
 
 
-def spread(values: list[float], unit: str = "") -> str:
-    return f"{statistics.median(values):,.2f}{unit} ({min(values):,.2f}-{max(values):,.2f})"
-
-
 def throughput(rounds: int, duration: int) -> list[str]:
-    digit = load_idx_dir(VENDORED_MNIST, "test").images[0]
-    body = Path(tempfile.mkdtemp()) / "body.bin"
-    body.write_bytes(multipart_body(mnist_png(digit)))
-    script = wrk_script(body)
+    script = wrk_script(upload_bodies(200, 0.03), Path(tempfile.mkdtemp()))
     lines = [
         "| concurrency | detector on: requests/s | off: requests/s | on/off per round "
         "| on: p50 ms | off: p50 ms |",
@@ -56,9 +48,9 @@ def throughput(rounds: int, duration: int) -> list[str]:
             ratios = [a.rps / b.rps for a, b in zip(runs["on"], runs["off"], strict=True)]
             lines.append(
                 f"| {concurrency} | {spread([r.rps for r in runs['on']])} "
-                f"| {spread([r.rps for r in runs['off']])} | {spread(ratios, 'x')} "
-                f"| {spread([r.p50_ms for r in runs['on']])} "
-                f"| {spread([r.p50_ms for r in runs['off']])} |"
+                f"| {spread([r.rps for r in runs['off']])} | {spread(ratios, 2, 'x')} "
+                f"| {spread([r.p50_ms for r in runs['on']], 2)} "
+                f"| {spread([r.p50_ms for r in runs['off']], 2)} |"
             )
     return lines
 

@@ -1,12 +1,15 @@
 """Serving benchmark: /predict against a no-op endpoint of the same server, under wrk.
 
-Starts the service as the README does (uvicorn, committed model), uploads a real MNIST PNG at
-concurrency 1, 8, 32 and 64, and prints requests/s and p50/p90/p99 latency for both endpoints,
-then the same load with micro-batching off and with the cascade off, memory growth over 10,000
-requests, and startup time beside `import tensorflow` (which the service itself no longer
-needs). Ratios are measured in one run: the machines are shared and noisy.
+Starts the service as the README does (uvicorn, committed model) in each configuration compared
+(as shipped; micro-batching off; the cascade off), and loads /noop and /predict at concurrency
+1, 8, 32 and 64 with varied real uploads: MNIST test digits in the upload styles people send,
+among them digits the cascade's fast network hands on to the full model, in the proportion
+`--handed-on` (the test set's own is about 1.3%). Every round visits every configuration, and
+the endpoints alternate which goes first, so the machine's drifts weigh on all alike; each
+figure is the median of the rounds with their range, and a gain is called one only where the
+ranges do not overlap. Startup is timed at every server start, beside `import tensorflow`.
 
-    .venv/bin/python -m bench.serve [--duration 10] [--markdown bench/results.md]
+    .venv/bin/python -m bench.serve [--rounds 3] [--duration 5] [--markdown FILE]
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,12 +27,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import numpy as np
 
-from bench.harness import MULTIPART_BOUNDARY, multipart_body, running_service
-from bench.styles import mnist_png
+from bench.harness import MODEL_DIR, MULTIPART_BOUNDARY, multipart_body, running_service
+from bench.styles import STYLES
+from digits.card import ModelCard
+from digits.runtime import LiteRTModel
 from training.data import VENDORED_MNIST, load_idx_dir
 
 CONCURRENCY = (1, 8, 32, 64)
+CONFIGS = {  # name -> the server's environment
+    "shipped": {},
+    "batching off": {"DIGITS_BATCHING": "false"},
+    "cascade off": {"DIGITS_CASCADE": "false"},
+}
 
 
 @dataclass
@@ -37,17 +49,45 @@ class Load:
     concurrency: int
     rps: float
     p50_ms: float
-    p90_ms: float
     p99_ms: float
     errors: int
 
 
-def wrk_script(body_path: Path) -> Path:
-    script = body_path.with_suffix(".lua")
+def handed_on(images: np.ndarray) -> np.ndarray:
+    """Which images the shipped cascade's fast network is unsure of (it hands them on)."""
+    card = ModelCard.read(MODEL_DIR)
+    fast = LiteRTModel.open(MODEL_DIR / card.cascade.fast_model)
+    top = fast.predict_all(images.astype(np.float32)[..., None]).max(axis=1)
+    return top < card.cascade.threshold
+
+
+def upload_bodies(count: int, share_handed_on: float) -> list[bytes]:
+    """`count` multipart bodies of test digits in every style, `share_handed_on` of them digits
+    the fast network hands on."""
+    test = load_idx_dir(VENDORED_MNIST, "test")
+    unsure = handed_on(test.images)
+    hard = np.flatnonzero(unsure)[: max(1, round(count * share_handed_on))]
+    easy = np.flatnonzero(~unsure)[: count - len(hard)]
+    picks = np.random.default_rng(0).permutation(np.concatenate([hard, easy]))
+    styles = list(STYLES.values())
+    return [multipart_body(styles[i % len(styles)](test.images[p])) for i, p in enumerate(picks)]
+
+
+def wrk_script(bodies: list[bytes], folder: Path) -> Path:
+    """A wrk script that cycles through the bodies, each thread from its own offset."""
+    for i, body in enumerate(bodies):
+        (folder / f"{i}.bin").write_bytes(body)
+    script = folder / "uploads.lua"
     script.write_text(
-        f'wrk.method = "POST"\n'
-        f'wrk.headers["Content-Type"] = "multipart/form-data; boundary={MULTIPART_BOUNDARY}"\n'
-        f'local f = io.open("{body_path}", "rb")\nwrk.body = f:read("*all")\nf:close()\n'
+        "local headers = "
+        f'{{["Content-Type"] = "multipart/form-data; boundary={MULTIPART_BOUNDARY}"}}\n'
+        "local bodies, i = {}, 0\n"
+        f"for n = 0, {len(bodies) - 1} do\n"
+        f'  local f = io.open("{folder}/" .. n .. ".bin", "rb")\n'
+        "  bodies[#bodies + 1] = f:read('*all')\n  f:close()\nend\n"
+        "function init(args) i = math.random(#bodies) end\n"
+        "function request()\n  i = i % #bodies + 1\n"
+        '  return wrk.format("POST", nil, headers, bodies[i])\nend\n'
     )
     return script
 
@@ -59,22 +99,11 @@ def to_ms(text: str) -> float:
 
 def run_wrk(url: str, script: Path, concurrency: int, duration: int) -> Load:
     threads = min(2, concurrency)
+    command = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{duration}s", "--latency"]
     out = subprocess.run(
-        [
-            "wrk",
-            f"-t{threads}",
-            f"-c{concurrency}",
-            f"-d{duration}s",
-            "--latency",
-            "-s",
-            str(script),
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+        [*command, "-s", str(script), url], capture_output=True, text=True, check=True
     ).stdout
-    percentiles = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)$", out, re.M))
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
     errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     return Load(
@@ -82,26 +111,13 @@ def run_wrk(url: str, script: Path, concurrency: int, duration: int) -> Load:
         concurrency=concurrency,
         rps=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         p50_ms=to_ms(percentiles["50"]),
-        p90_ms=to_ms(percentiles["90"]),
         p99_ms=to_ms(percentiles["99"]),
         errors=errors,
     )
 
 
-def rss_mb(process: subprocess.Popen) -> float:
-    status = Path(f"/proc/{process.pid}/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
-
-
-def batch_sizes(url: str) -> str:
-    text = httpx.get(f"{url}/metrics?format=prometheus").text
-    count = float(re.search(r"digits_inference_batch_size_count (\S+)", text).group(1))
-    total = float(re.search(r"digits_inference_batch_size_sum (\S+)", text).group(1))
-    return f"{total / count:.1f} images per model call over {count:.0f} calls" if count else "-"
-
-
 def import_tensorflow_s() -> float | None:
-    """The issue's yardstick for startup; None where TensorFlow is not installed (serving only)."""
+    """The yardstick for startup; None where TensorFlow is not installed (serving only)."""
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", "import tensorflow"],
@@ -111,104 +127,107 @@ def import_tensorflow_s() -> float | None:
     return time.perf_counter() - started if done.returncode == 0 else None
 
 
-def table(rows: list[Load], noop: dict[int, Load]) -> list[str]:
+def spread(values: list[float], digits: int = 0, unit: str = "") -> str:
+    """Median (min-max) of a figure over the rounds."""
+    f = f"{{:,.{digits}f}}{unit}"
+    return (
+        f"{f.format(statistics.median(values))} ({f.format(min(values))}-{f.format(max(values))})"
+    )
+
+
+def apart(a: list[float], b: list[float]) -> bool:
+    """The two ranges do not overlap: only then is a difference called one."""
+    return max(a) < min(b) or max(b) < min(a)
+
+
+def batches_formed(url: str) -> float:
+    text = httpx.get(f"{url}/metrics?format=prometheus").text
+    count = float(re.search(r"digits_inference_batch_size_count (\S+)", text).group(1))
+    total = float(re.search(r"digits_inference_batch_size_sum (\S+)", text).group(1))
+    return total / count if count else 0.0
+
+
+def measure(args: argparse.Namespace, script: Path) -> tuple[dict, list[float], list[float]]:
+    """Every round: every configuration, every concurrency, /noop and /predict alternating."""
+    loads: dict[tuple[str, str, int], list[Load]] = {}
+    startups, batch_means = [], []
+    for round_ in range(args.rounds):
+        for name, env in CONFIGS.items():
+            log = f"bench_server_{name.replace(' ', '_')}.log"
+            with running_service(log, DIGITS_NOOP_ROUTE="true", **env) as server:
+                startups.append(server.startup_s)
+                for c in CONCURRENCY:
+                    order = ("noop", "predict") if (round_ + c) % 2 == 0 else ("predict", "noop")
+                    for endpoint in order:
+                        if endpoint == "noop" and name != "shipped":
+                            continue  # one no-op per round is enough: it is the same code
+                        load = run_wrk(f"{server.url}/{endpoint}", script, c, args.duration)
+                        loads.setdefault((name, endpoint, c), []).append(load)
+                if name == "shipped":
+                    batch_means.append(batches_formed(server.url))
+            print(f"round {round_ + 1}: {name} done", file=sys.stderr)
+    return loads, startups, batch_means
+
+
+def report(loads: dict, startups: list[float], batch_means: list[float], tf: list) -> list[str]:
     lines = [
-        "| endpoint | concurrency | requests/s | p50 ms | p90 ms | p99 ms | errors "
-        "| rps vs noop | p50 vs noop |",
+        "### /predict against /noop (shipped configuration)",
+        "",
+        "| concurrency | /noop requests/s | /predict requests/s | /predict vs /noop "
+        "| /noop p50 ms | /predict p50 ms | p50 vs /noop | /predict p99 ms | errors |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
-        base = noop[r.concurrency]
+    for c in CONCURRENCY:
+        noop, predict = loads[("shipped", "noop", c)], loads[("shipped", "predict", c)]
+        ratio = [p.rps / n.rps for p, n in zip(predict, noop, strict=True)]
+        p50 = [p.p50_ms / n.p50_ms for p, n in zip(predict, noop, strict=True)]
         lines.append(
-            f"| {r.endpoint} | {r.concurrency} | {r.rps:.0f} | {r.p50_ms:.2f} | {r.p90_ms:.2f} | "
-            f"{r.p99_ms:.2f} | {r.errors} | {r.rps / base.rps:.2f}x | "
-            f"{r.p50_ms / base.p50_ms:.2f}x |"
+            f"| {c} | {spread([n.rps for n in noop])} | {spread([p.rps for p in predict])} "
+            f"| {spread(ratio, 2, 'x')} | {spread([n.p50_ms for n in noop], 2)} "
+            f"| {spread([p.p50_ms for p in predict], 2)} | {spread(p50, 2, 'x')} "
+            f"| {spread([p.p99_ms for p in predict], 1)} "
+            f"| {sum(x.errors for x in noop + predict)} |"
         )
+    lines += [
+        "",
+        f"Micro-batches formed (shipped, per round): {spread(batch_means, 1)} images per call.",
+        "",
+        "### Configurations compared (/predict requests/s; a gain only where ranges are apart)",
+        "",
+        "| concurrency | shipped | batching off | shipped vs off | cascade off | shipped vs off |",
+        "|---|---|---|---|---|---|",
+    ]
+    for c in CONCURRENCY:
+        shipped = [x.rps for x in loads[("shipped", "predict", c)]]
+        cells = [spread(shipped)]
+        for other in ("batching off", "cascade off"):
+            rates = [x.rps for x in loads[(other, "predict", c)]]
+            gains = [s / o for s, o in zip(shipped, rates, strict=True)]
+            verdict = spread(gains, 2, "x") + ("" if apart(shipped, rates) else ", ranges overlap")
+            cells += [spread(rates), verdict]
+        lines.append(f"| {c} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        f"Start to ready, every server start: {spread(startups, 2, ' s')}; `import tensorflow` "
+        + (f"alone: {spread(tf, 2, ' s')}" if tf else "alone: - (TensorFlow not installed)"),
+    ]
     return lines
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
-    parser.add_argument("--memory-requests", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--uploads", type=int, default=200, help="distinct upload bodies")
+    parser.add_argument("--handed-on", type=float, default=0.03, help="their share")
     parser.add_argument("--markdown", type=Path, help="also write the results here")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install -y wrk")
-
-    digit = load_idx_dir(VENDORED_MNIST, "test").images[0]
-    work = Path(tempfile.mkdtemp())
-    body = work / "body.bin"
-    body.write_bytes(multipart_body(mnist_png(digit)))
-    script = wrk_script(body)
-    report: list[str] = []
-
-    tf_import = import_tensorflow_s()
-    with running_service("bench_server.log", DIGITS_NOOP_ROUTE="true") as server:
-        startup, rss_start = server.startup_s, rss_mb(server.process)
-        rows, noop = [], {}
-        for c in CONCURRENCY:
-            noop[c] = run_wrk(f"{server.url}/noop", script, c, args.duration)
-            rows += [noop[c], run_wrk(f"{server.url}/predict", script, c, args.duration)]
-        batching = batch_sizes(server.url)
-        # memory: RSS after startup, and after N more requests
-        rate = max(r.rps for r in rows if r.endpoint == "predict")
-        seconds = max(1, round(args.memory_requests / rate))
-        run_wrk(f"{server.url}/predict", script, 32, seconds)
-        rss_after, served = rss_mb(server.process), int(rate * seconds)
-    report += [
-        "## Serving: /predict against /noop (micro-batching on)",
-        "",
-        *table(rows, noop),
-        "",
-        f"Micro-batches formed: {batching}.",
-        "",
-    ]
-
-    with running_service(
-        "bench_server_unbatched.log", DIGITS_BATCHING="false", DIGITS_NOOP_ROUTE="true"
-    ) as unbatched:
-        off = [run_wrk(f"{unbatched.url}/predict", script, c, args.duration) for c in (8, 32, 64)]
-    on = {r.concurrency: r for r in rows if r.endpoint == "predict"}
-    report += [
-        "## Micro-batching on vs off (/predict)",
-        "",
-        "| concurrency | on: requests/s | off: requests/s | gain | on: p50 ms | off: p50 ms |",
-        "|---|---|---|---|---|---|",
-    ]
-    for r in off:
-        o = on[r.concurrency]
-        report.append(
-            f"| {r.concurrency} | {o.rps:.0f} | {r.rps:.0f} | {o.rps / r.rps:.2f}x | "
-            f"{o.p50_ms:.2f} | {r.p50_ms:.2f} |"
-        )
-    with running_service(
-        "bench_server_full_model.log", DIGITS_CASCADE="false", DIGITS_NOOP_ROUTE="true"
-    ) as plain:
-        full = [run_wrk(f"{plain.url}/predict", script, c, args.duration) for c in (1, 32)]
-    report += [
-        "",
-        "## Cascade on vs off (/predict; off: the full model answers every image)",
-        "",
-        "| concurrency | on: requests/s | off: requests/s | on: p50 ms | off: p50 ms |",
-        "|---|---|---|---|---|",
-    ]
-    for r in full:
-        o = on[r.concurrency]
-        report.append(
-            f"| {r.concurrency} | {o.rps:.0f} | {r.rps:.0f} | {o.p50_ms:.2f} | {r.p50_ms:.2f} |"
-        )
-    report += [
-        "",
-        "## Memory and startup",
-        "",
-        f"- RSS after startup: {rss_start:.0f} MB; after about {served:,} more requests: "
-        f"{rss_after:.0f} MB (growth {100 * (rss_after / rss_start - 1):+.1f}%)",
-        f"- process start to ready: {startup:.2f} s; `import tensorflow` alone: "
-        + (f"{tf_import:.2f} s (ratio {startup / tf_import:.2f}x)" if tf_import else "-"),
-        "",
-    ]
-    text = "\n".join(report)
+    script = wrk_script(upload_bodies(args.uploads, args.handed_on), Path(tempfile.mkdtemp()))
+    loads, startups, batch_means = measure(args, script)
+    tf = [t for t in (import_tensorflow_s() for _ in range(args.rounds)) if t is not None]
+    text = "\n".join(report(loads, startups, batch_means, tf))
     print(text)
     if args.markdown:
         args.markdown.write_text(text + "\n")

@@ -17,20 +17,27 @@ import argparse
 import asyncio
 import io
 import os
+import re
 import statistics
+import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 
 import httpx
 import numpy as np
 from PIL import Image
 
 from bench.harness import running_service
-from bench.serve import rss_mb
 from bench.styles import coloured_pen_jpeg, encode, mnist_png, rgba_canvas
 from training.data import VENDORED_MNIST, load_idx_dir
 
 CHECKPOINTS = (1_000, 5_000, 10_000, 15_000, 20_000)
+
+
+def rss_mb(process: subprocess.Popen) -> float:
+    status = Path(f"/proc/{process.pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
 
 
 def phone_photo(digit: np.ndarray, rng: np.random.Generator) -> bytes:
