@@ -195,3 +195,12 @@ def test_a_swap_under_load_loses_and_fails_nothing(tmp_path: Path, sample_digits
         by_version[answer["model_version"]] += 1
     assert by_version["1"] > 0 and by_version["2"] > 0, by_version
     assert alone["1"]["probabilities"] != alone["2"]["probabilities"]  # the check can tell
+
+
+def test_reloading_takes_the_api_key_when_one_is_set() -> None:
+    with make_client(api_key="k") as keyed:
+        assert keyed.post("/model/reload").status_code == 401
+        assert keyed.post("/v2/repository/models/digits/load").status_code == 401
+        report = keyed.post("/model/reload", headers={"X-API-Key": "k"})
+        assert report.status_code == 200 and report.json()["default"] == "1"
+        assert keyed.get("/model").status_code == 200  # reading stays open
