@@ -71,6 +71,7 @@ def test_upload_png_shows_the_digit(page, sample_digits, tmp_path) -> None:
     assert read_answer(page) == str(label)
     assert page.locator("#confidence").inner_text().endswith("%")
     assert page.locator("#seen").get_attribute("src").startswith("data:image/png")
+    assert page.locator("#answered-by").inner_text().endswith(", version 1")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "ui-upload.png", full_page=True)
 
@@ -117,6 +118,7 @@ def test_form_works_without_javascript(browser, live_server, sample_digits, tmp_
     page.click("#submit")
     page.wait_for_url(f"{live_server}/")
     assert page.locator("#prediction").inner_text().strip() == str(label)
+    assert page.locator("#answered-by").inner_text().endswith(", version 1")
     page.screenshot(path=ARTIFACTS / "ui-no-javascript.png", full_page=True)
     context.close()
 
