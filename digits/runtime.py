@@ -54,8 +54,9 @@ class LiteRTModel:
                 f"model file not found: {path} (set DIGITS_MODEL_DIR, or compile model.keras "
                 "with `python -m training.litert MODEL_DIR`)"
             )
-        try:
-            interpreter = interpreter_class()(model_path=str(path), num_threads=threads)
+        try:  # from a copy in memory: a file mapped from disk changes if it is written over
+            content = path.read_bytes()
+            interpreter = interpreter_class()(model_content=content, num_threads=threads)
         except (ValueError, RuntimeError) as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelLoadError(f"cannot load model {path}: {reason}") from None

@@ -37,3 +37,21 @@ def test_tensorflow_fallback_runs_the_same_model(
     fallback = LiteRTModel.open(MODEL_DIR / SERVING_FILENAME)
     pixels = as_model_input(sample_digits.images[:50])
     np.testing.assert_allclose(fallback.predict(pixels), runtime.predict(pixels), atol=1e-5)
+
+
+def test_a_model_file_written_over_does_not_change_the_running_model(
+    tmp_path, sample_digits: Digits
+) -> None:
+    """Training writes model.tflite in place; a server that had mapped the file would then run
+    garbage (a soak saw 500s when a retrained model was written under it). The interpreter
+    holds its own copy."""
+    fast = (MODEL_DIR / "fast" / SERVING_FILENAME).read_bytes()
+    path = tmp_path / SERVING_FILENAME
+    path.write_bytes(fast)
+    model = LiteRTModel.open(path)
+    pixels = as_model_input(sample_digits.images[:20])
+    before = model.predict(pixels)
+    with path.open("r+b") as file:  # in place, as open(path, "wb") does: the same inode
+        file.write(bytes(len(fast)))
+    np.testing.assert_array_equal(model.predict(pixels[:7]), before[:7])
+    np.testing.assert_array_equal(model.predict(pixels), before)
