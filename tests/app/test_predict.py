@@ -97,7 +97,7 @@ def test_health_and_model_info(client) -> None:
     assert cascade["fast_model"] == "fast/model.tflite" and 0 < cascade["threshold"] < 1
     assert cascade["test"]["accuracy"] == info["test_accuracy"]
     assert info["name"] == cascade["name"] == "mnist-compact+mnist-deep"
-    assert info["parameters"] == 1_308_968 + cascade["fast_model_parameters"]  # both stages
+    assert info["parameters"] == 1_963_452 + cascade["fast_model_parameters"]  # both stages
 
 
 def test_concurrent_requests_are_batched_and_correct(sample_digits) -> None:

@@ -28,7 +28,7 @@ def stored_metrics() -> dict:
 
 def test_accuracy_on_the_official_test_set(shipped, mnist_test, stored_metrics) -> None:
     fresh = evaluate(shipped, mnist_test)
-    assert fresh["accuracy"] >= 0.9965  # measured 99.69%; the bar is 99.5%, the goal 99.7%
+    assert fresh["accuracy"] >= 0.9970  # measured 99.70%: the goal
     assert fresh["size"] == 10_000
     assert (
         fresh["accuracy"] == stored_metrics["test"]["accuracy"] == stored_metrics["test_accuracy"]
