@@ -31,11 +31,15 @@ ENV PATH=/opt/venv/bin:$PATH \
     WORKERS=1 \
     GRACEFUL_TIMEOUT=20 \
     KEEP_ALIVE=75 \
-    MALLOC_ARENA_MAX=2
+    MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=262144
 # KEEP_ALIVE: idle keep-alive connections outlive the clients' own idle timeouts (httpx's 5 s,
 # load balancers' 60 s), so a client never sends a request on a connection being closed.
 # MALLOC_ARENA_MAX: glibc gives each thread that decodes uploads its own heap arena, and freed
-# pages stay in them; two arenas hold RSS under real uploads far lower (bench.soak)
+# pages stay in them; MALLOC_MMAP_THRESHOLD_: a decoded photo's buffers (over 256 KiB) always
+# come from mmap and go back to the system when freed, instead of glibc raising the threshold
+# and fragmenting the heap with them. Together they hold RSS under real uploads lower and
+# flatter (bench.soak, bench/results.md)
 USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \

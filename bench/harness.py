@@ -59,16 +59,21 @@ class ServiceProcess:
 
 
 @contextmanager
-def running_service(log_name: str = "live_server.log", **env: str) -> Iterator[ServiceProcess]:
-    """The service as the README starts it (uvicorn, committed model) on a free loopback port."""
+def running_service(
+    log_name: str = "live_server.log", **env: str | None
+) -> Iterator[ServiceProcess]:
+    """The service as the README starts it (uvicorn, committed model) on a free loopback port;
+    `env` adds to its environment, a None removes a variable."""
     port = free_port()
     environment = {
         **os.environ,
         "DIGITS_MODEL_DIR": str(MODEL_DIR),
         "TF_CPP_MIN_LOG_LEVEL": "3",
-        "MALLOC_ARENA_MAX": "2",  # as scripts/serve.sh and the image run it
+        "MALLOC_ARENA_MAX": "2",  # glibc's heap as scripts/serve.sh and the image set it
+        "MALLOC_MMAP_THRESHOLD_": "262144",
         **env,
     }
+    environment = {name: value for name, value in environment.items() if value is not None}
     ARTIFACTS.mkdir(exist_ok=True)
     log = ARTIFACTS / log_name
     command = [

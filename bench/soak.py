@@ -8,7 +8,7 @@ start, after the first 1,000 requests, every 5,000 and at the end; every request
 answer (a status), and the client errors are counted by kind.
 
     .venv/bin/python -m bench.soak [--requests 20000] [--concurrency 64] [--rounds 1]
-        [--arena-max 2]   # 0: glibc's default, one heap arena per thread that allocates
+        [--arena-max 2] [--mmap-threshold 262144]   # 0: glibc's defaults
 """
 
 from __future__ import annotations
@@ -119,12 +119,24 @@ def main() -> int:
     parser.add_argument(
         "--arena-max", default="2", help="MALLOC_ARENA_MAX for the server (0: glibc's default)"
     )
+    parser.add_argument(
+        "--mmap-threshold",
+        default="262144",
+        help="MALLOC_MMAP_THRESHOLD_ for the server (0: glibc's default, a sliding threshold)",
+    )
     args = parser.parse_args()
     mix = upload_mix()
     sizes = sorted(len(body) for _, body in mix)
-    print(f"mix: {len(mix)} uploads, {sizes[0]:,} to {sizes[-1]:,} bytes; arenas {args.arena_max}")
+    print(
+        f"mix: {len(mix)} uploads, {sizes[0]:,} to {sizes[-1]:,} bytes; arenas {args.arena_max}, "
+        f"mmap threshold {args.mmap_threshold}"
+    )
     ratios, tails = [], []
-    env = {"DIGITS_LOG_LEVEL": "warning", "MALLOC_ARENA_MAX": args.arena_max}
+    env = {  # "0": the variable unset, glibc's own behaviour
+        "DIGITS_LOG_LEVEL": "warning",
+        "MALLOC_ARENA_MAX": None if args.arena_max == "0" else args.arena_max,
+        "MALLOC_MMAP_THRESHOLD_": None if args.mmap_threshold == "0" else args.mmap_threshold,
+    }
     for round_ in range(1, args.rounds + 1):
         with running_service(f"soak_{round_}.log", **env) as server:
             result = asyncio.run(
