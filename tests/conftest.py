@@ -17,14 +17,6 @@ from digits.runtime import LiteRTModel
 from training.data import VENDORED_MNIST, Digits, load_idx_dir
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--full-load",
-        action="store_true",
-        help="run the load test at its full size (20,000 requests) instead of the quick one",
-    )
-
-
 @pytest.fixture(scope="session")
 def mnist_test() -> Digits:
     return load_idx_dir(VENDORED_MNIST, "test")
