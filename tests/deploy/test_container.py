@@ -66,6 +66,18 @@ def test_container_predicts(container, sample_digits) -> None:
     assert httpx.get(f"{url}/model").json()["cascade"] is not None  # the fast network came along
 
 
+def test_the_image_stays_lean_and_the_container_small(container) -> None:
+    """Printed for the README (`pytest -s`): the image's size and the container's idle memory;
+    bounded so that TensorFlow creeping back into the image, or a leak at rest, fails."""
+    name, _ = container
+    size_mb = int(docker("image", "inspect", "-f", "{{.Size}}", IMAGE).stdout) / 1e6
+    usage = docker("stats", "--no-stream", "--format", "{{.MemUsage}}", name).stdout
+    idle_mib = float(usage.split("MiB")[0]) if "MiB" in usage.split("/")[0] else float("nan")
+    print(f"\nimage {size_mb:.0f} MB; container idle {usage.split('/')[0].strip()}")
+    assert size_mb < 600  # with TensorFlow it was 1,220 MB
+    assert idle_mib < 250
+
+
 def test_container_does_not_run_as_root(container) -> None:
     name, _ = container
     assert docker("exec", name, "id", "-u").stdout.strip() != "0"
