@@ -32,8 +32,6 @@ from bench.harness import running_service
 from bench.styles import coloured_pen_jpeg, encode, mnist_png, rgba_canvas
 from training.data import VENDORED_MNIST, load_idx_dir
 
-CHECKPOINTS = (1_000, 5_000, 10_000, 15_000, 20_000)
-
 
 def rss_mb(process: subprocess.Popen) -> float:
     status = Path(f"/proc/{process.pid}/status").read_text()
@@ -102,7 +100,7 @@ async def soak(url: str, process, mix: list, requests: int, concurrency: int) ->
             except httpx.HTTPError as exc:
                 statuses[type(exc).__name__] += 1
             done = sum(statuses.values())
-            if done in CHECKPOINTS or done == requests:
+            if done == 1_000 or done % 5_000 == 0 or done == requests:
                 rss.setdefault(done, rss_mb(process))
 
     limits = httpx.Limits(max_connections=concurrency)
