@@ -38,8 +38,8 @@ OUTPUTS: dict[str, tuple[str, list[int], str]] = {
 SCREENED_ONLY = ("digit_score", "is_digit")
 
 
-def bad(message: str, status: int = 400) -> ApiError:
-    return ApiError(status, "invalid_inference_request", message)
+def bad(message: str) -> ApiError:
+    return ApiError(400, "invalid_inference_request", message)
 
 
 class RequestInput(BaseModel):
