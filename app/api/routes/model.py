@@ -1,4 +1,5 @@
-"""GET /model: which model answers, what it takes, how well it was measured to do."""
+"""GET /model: which model answers, what it takes, how well it was measured to do; POST
+/model/reload: look for new or changed versions now (behind the API key where one is set)."""
 
 from __future__ import annotations
 
