@@ -147,6 +147,13 @@ def train_teacher(config: TrainConfig, train_part: Digits, validation: Digits) -
     return ensemble([fit_member(recipe, m, train_part, validation).model for m in members], name)
 
 
+PROTOCOL = (
+    "Every choice (architecture, epochs and the epoch kept, members, the cascade's threshold, "
+    "the detector's threshold and temperature) was made on the validation split; the official "
+    "test set was evaluated once, after, and its figures were not used to choose anything."
+)
+
+
 def finish(
     config: TrainConfig,
     runs: list[MemberRun],
@@ -195,6 +202,7 @@ def finish(
         "teacher": describe_teacher(teacher, validation, test) if teacher else None,
         "versions": library_versions(),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "protocol": PROTOCOL,
     }
     metrics["test_accuracy"] = metrics["test"]["accuracy"]
     write_artifacts(model, metrics, config.output_dir, as_model_input(test.images))
