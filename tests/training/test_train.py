@@ -50,6 +50,7 @@ def test_short_run_learns_and_writes_artifacts(small_data, tmp_path: Path) -> No
     assert stored["model"]["parameters"] > 0 and stored["versions"]["keras"] == keras.__version__
     assert stored["serving"]["same_digit"] == 1.0 and stored["serving"]["images"] == 1000
     assert stored["model"]["members"] == 1 and stored["training"]["members"][0]["epochs_run"] == 3
+    assert "test set was evaluated once" in stored["protocol"]
 
     _, test = small_data
     reloaded = keras.saving.load_model(tmp_path / "model.keras")
