@@ -122,12 +122,8 @@ def parse_request(body: bytes, header_length: str | None, max_images: int) -> Pa
         images = encoded_images(given, chunk, max_images)
     else:
         raise bad(f"unknown input '{given.name}': send '{PIXELS}' or '{IMAGES}'")
-    return ParsedRequest(
-        request.id,
-        images,
-        requested_outputs(request),
-        flag(request.parameters, "binary_data_output"),
-    )
+    binary = flag(request.parameters, "binary_data_output")
+    return ParsedRequest(request.id, images, requested_outputs(request, binary), binary)
 
 
 def flag(parameters: dict, name: str) -> bool:
@@ -229,7 +225,11 @@ def base64_strings(data: Any) -> list[bytes]:
         raise bad(message) from None
 
 
-def requested_outputs(request: InferenceRequest) -> list[tuple[str, bool]] | None:
+def requested_outputs(
+    request: InferenceRequest, binary_default: bool
+) -> list[tuple[str, bool]] | None:
+    """The outputs asked for, each with whether it goes as binary (its own `binary_data`, else
+    the request's `binary_data_output`); None: every output."""
     if request.outputs is None:
         return None
     asked = []
@@ -240,8 +240,7 @@ def requested_outputs(request: InferenceRequest) -> list[tuple[str, bool]] | Non
         if binary is not None and not isinstance(binary, bool):
             raise bad(f"binary_data of output '{output.name}' must be true or false")
         asked.append((output.name, binary))
-    default = flag(request.parameters, "binary_data_output")
-    return [(name, default if binary is None else binary) for name, binary in asked]
+    return [(name, binary_default if binary is None else binary) for name, binary in asked]
 
 
 def output_tensors(

@@ -101,12 +101,11 @@ class Service:
         """The lease on the version asked for; where it is not loaded, the request's reading is
         dropped unread (closed, not left never awaited) and the 404 raised."""
         try:
-            self.versions.get(version)
+            return self.versions.lease(version)
         except ApiError:
             if inspect.iscoroutine(reading):
                 reading.close()
             raise
-        return self.versions.lease(version)
 
     def open_all(self, uploads: list[Upload]) -> list[Image.Image]:
         """Headers only: bombs and non-images are refused before any pixel is decoded."""
@@ -166,9 +165,10 @@ class Service:
                     uploads = [Upload(data, f"image[{i}]") for i, data in enumerate(images)]
                     images = await self.preprocess_all(uploads)
             probabilities, scores = split(await served.batcher.submit(images))
-            given = [None] * len(probabilities) if scores is None else scores.tolist()
-            judged = [self.judge(served, p, s) for p, s in zip(probabilities, given, strict=True)]
-            is_digit = None if scores is None else np.array([j[2] for j in judged])
+            digits = probabilities.argmax(axis=1).tolist()
+            given = [None] * len(digits) if scores is None else scores.tolist()
+            judged = [self.count(served, d, s) for d, s in zip(digits, given, strict=True)]
+            is_digit = None if scores is None else np.array(judged)
             return Inference(served.version, probabilities, scores, is_digit)
 
     def prediction(
@@ -207,13 +207,17 @@ class Service:
         # float32 softmax sums to 1 only within 1e-7; Python floats round faster than numpy's
         shares = (probabilities / probabilities.sum(dtype=np.float64)).tolist()
         rounded = [round(p, 6) for p in shares]
+        return digit, rounded, self.count(served, digit, digit_score)
+
+    def count(self, served: LoadedVersion, digit: int, digit_score: float | None) -> bool | None:
+        """Count the answer; whether the image shows a digit (None without a detector)."""
         served.counts[digit].inc()
-        is_digit = None
-        if digit_score is not None:
-            is_digit = digit_score >= served.model.answering.not_a_digit.threshold
-            if not is_digit:
-                self.telemetry.not_a_digit.inc()
-        return digit, rounded, is_digit
+        if digit_score is None:
+            return None
+        is_digit = digit_score >= served.model.answering.not_a_digit.threshold
+        if not is_digit:
+            self.telemetry.not_a_digit.inc()
+        return is_digit
 
     async def read_number(
         self,

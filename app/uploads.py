@@ -64,6 +64,11 @@ def bounded(request: Request, limit: int) -> Request:
     return Request(request.scope, limited_receive)
 
 
+async def whole(request: Request) -> bytes:
+    """The raw body, read to its end (within whatever bound the request carries)."""
+    return b"".join([chunk async for chunk in request.stream()])
+
+
 class UploadReader:
     """Images out of a request: as multipart fields or as the raw body, within the limits."""
 
@@ -77,7 +82,7 @@ class UploadReader:
         if content_type.startswith("multipart/form-data"):
             return await self._files(await self._form(body, 1), "file")
         if not content_type or content_type.startswith(RAW_TYPES):
-            return [Upload(b"".join([chunk async for chunk in body.stream()]), None)]
+            return [Upload(await whole(body), None)]
         raise ApiError(
             415,
             "unsupported_media_type",
@@ -88,8 +93,7 @@ class UploadReader:
     async def body(self, request: Request) -> bytes:
         """A whole body of several images' worth (an inference request), within the batch
         limit."""
-        bounded_body = bounded(request, self.limits.batch_bytes)
-        return b"".join([chunk async for chunk in bounded_body.stream()])
+        return await whole(bounded(request, self.limits.batch_bytes))
 
     async def images(self, request: Request) -> list[Upload]:
         """Several images, as repeated multipart fields `files`."""

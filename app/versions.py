@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +64,15 @@ class SyncReport:
     retired: list[str] = field(default_factory=list)
 
 
+@contextmanager
+def held(served: LoadedVersion) -> Iterator[LoadedVersion]:
+    served.leases += 1
+    try:
+        yield served
+    finally:
+        served.leases -= 1
+
+
 def warm_up(model: ServedModel, max_batch: int) -> None:
     """The first calls at each batch size are slow: make them now, and check that what comes out
     is probabilities, so that a version that loads but answers garbage never takes traffic."""
@@ -103,6 +112,11 @@ class ModelVersions:
             return {SINGLE_VERSION: self.settings.model_dir}
         return {str(n): path for n, path in versions(self.repository).items()}
 
+    def look(self) -> tuple[dict[str, Path], dict[str, str]]:
+        """The versions there are and their fingerprints, in one pass over the disk."""
+        available = self.available()
+        return available, {v: fingerprint(path) for v, path in available.items()}
+
     def wanted(self, available: dict[str, Path]) -> dict[str, Path]:
         """The versions to keep loaded: the pinned one, or the latest few."""
         pinned = self.settings.model_version
@@ -122,15 +136,10 @@ class ModelVersions:
             404, "version_not_found", f"Model version {version} is not loaded (loaded: {loaded})."
         )
 
-    @contextmanager
-    def lease(self, version: str | None = None) -> Iterator[LoadedVersion]:
-        """The version that answers a request from its start to its answer, swap or not."""
-        served = self.get(version)
-        served.leases += 1
-        try:
-            yield served
-        finally:
-            served.leases -= 1
+    def lease(self, version: str | None = None) -> AbstractContextManager[LoadedVersion]:
+        """The version that answers a request from its start to its answer, swap or not; an
+        unknown version is refused here, before the lease is entered."""
+        return held(self.get(version))
 
     def index(self) -> list[dict]:
         """Every version there is and its state, as the protocol's repository index says it."""
@@ -170,8 +179,7 @@ class ModelVersions:
         same as at the previous look: a copy still being written waits."""
         async with self._lock:
             report = SyncReport()
-            available = await run_in_threadpool(self.available)
-            prints = {v: await run_in_threadpool(fingerprint, p) for v, p in available.items()}
+            available, prints = await run_in_threadpool(self.look)
             keep: dict[str, LoadedVersion] = {}
             for version, path in self.wanted(available).items():
                 current = self.loaded.get(version)

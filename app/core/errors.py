@@ -79,17 +79,11 @@ def error_response(
     return JSONResponse(content, status_code=status, headers=headers)
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict]:
-    """OpenAPI entries for the errors a route can answer, all in the one error format."""
+def error_responses(*statuses: int, body: type[BaseModel] = ErrorResponse) -> dict[int | str, dict]:
+    """OpenAPI entries for the errors a route can answer, in the one error format (or, under
+    /v2, `body=ProtocolError`)."""
     return {
-        status: {"model": ErrorResponse, "description": HTTP_CODES.get(status, "error")}
-        for status in statuses
-    }
-
-
-def protocol_error_responses(*statuses: int) -> dict[int | str, dict]:
-    return {
-        status: {"model": ProtocolError, "description": HTTP_CODES.get(status, "error")}
+        status: {"model": body, "description": HTTP_CODES.get(status, "error")}
         for status in statuses
     }
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.api.deps import get_service
-from app.core.errors import ApiError, protocol_error_responses
+from app.core.errors import ApiError, ProtocolError, error_responses
 from app.inference_protocol import (
     EXTENSIONS,
     HEADER_LENGTH,
@@ -69,7 +69,7 @@ INFER_RESPONSES = {
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
         },
     },
-    **protocol_error_responses(400, 401, 404, 413, 503),
+    **error_responses(400, 401, 404, 413, 503, body=ProtocolError),
 }
 OBJECT = {200: {"content": {"application/json": {"schema": {"type": "object"}}}}}
 
@@ -102,7 +102,7 @@ async def server_metadata(request: Request) -> dict:
     return {"name": "digits", "version": request.app.version, "extensions": EXTENSIONS}
 
 
-METADATA_RESPONSES = {**OBJECT, **protocol_error_responses(404, 503)}
+METADATA_RESPONSES = {**OBJECT, **error_responses(404, 503, body=ProtocolError)}
 
 
 @metadata.get("/models/{model_name}", responses=METADATA_RESPONSES, summary="Model metadata")
@@ -205,7 +205,7 @@ async def repository_index(service: Service = Depends(get_service)) -> list[dict
 
 @inference.post(
     "/repository/models/{model_name}/load",
-    responses={**OBJECT, **protocol_error_responses(400, 401, 404, 503)},
+    responses={**OBJECT, **error_responses(400, 401, 404, 503, body=ProtocolError)},
     summary="Look at the model repository now: load what is new, the latest answers",
     description="As POST /model/reload; a version that is refused makes this a 400 naming why "
     "(protocol clients read errors, not reports), while the versions loaded keep answering.",
