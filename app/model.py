@@ -7,19 +7,42 @@ measured (checked by sha256): with other files its threshold would be a guess.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from digits.card import Answering, CardError, CascadeRecord, ModelCard, NotADigitRecord
+from digits.card import (
+    Answering,
+    CardError,
+    CascadeRecord,
+    ModelCard,
+    NotADigitRecord,
+    ReadingRecord,
+)
 from digits.cascade import Cascade, Network
-from digits.contract import SERVING_FILENAME
+from digits.contract import NUM_CLASSES, SERVING_FILENAME
 from digits.runtime import LiteRTModel, ModelLoadError, sha256
 from digits.screening import Screened
+from digits.segment import CONTEXT_SHAPE
 
 log = logging.getLogger("app.model")
+
+
+@dataclass
+class Judge:
+    """/read's piece judge: how sure it is that each candidate piece is one whole digit. One
+    interpreter, so one caller at a time (numbers are prepared in worker threads)."""
+
+    network: LiteRTModel
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def sureness(self, contexts: np.ndarray) -> np.ndarray:
+        with self.lock:
+            judged = self.network.predict(contexts)
+        return 1.0 - judged[:, NUM_CLASSES]  # the last class: not one whole digit
 
 
 @dataclass
@@ -29,6 +52,7 @@ class ServedModel:
     answering: Answering  # what answers: the cascade, or the full model alone
     path: Path
     cascade: Cascade | None = None
+    judge: Judge | None = None  # /read's piece judge, where the model folder has one
 
 
 def read_card(model_dir: Path) -> ModelCard:
@@ -82,6 +106,20 @@ def open_screening(
     return Screened(classifier, detector, record.temperature)
 
 
+def open_judge(model_dir: Path, record: ReadingRecord, threads: int) -> Judge | None:
+    """/read's piece judge, or None (with a warning) where its file is not the one trained."""
+    if not calibrated_files(model_dir, record.sha256):
+        log.warning(
+            "%s: the piece judge is not the file its card names; /read chooses cuts by the "
+            "classifier alone (retrain: python -m training.judge %s)",
+            model_dir,
+            model_dir,
+        )
+        return None
+    judge = model_dir / record.judge
+    return Judge(LiteRTModel.open(judge, threads, outputs=NUM_CLASSES + 1, inputs=CONTEXT_SHAPE))
+
+
 def load_model(
     model_dir: Path, threads: int = 1, cascade: bool = True, not_a_digit: bool = True
 ) -> ServedModel:
@@ -103,4 +141,5 @@ def load_model(
         answering=card.answering(cascade=served is not None, screened=screened is not None),
         path=path,
         cascade=served,
+        judge=open_judge(model_dir, card.reading, threads) if card.reading else None,
     )

@@ -159,6 +159,11 @@ class ModelInfo(BaseModel):
         description="when a detector screens images: its threshold, the temperature calibrating "
         "the confidence, and how both measured (refusals of digits and non-digits, AUROC)",
     )
+    reading: dict | None = Field(
+        None,
+        description="when /read has a piece judge to choose among the cuts of touching digits: "
+        "its file and size; null where /read chooses by the classifier's answers alone",
+    )
 
 
 class ReloadReport(BaseModel):

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.core.config import Settings
 from app.core.errors import ApiError, ErrorBody
+from app.model import Judge
 from app.schemas import DigitReading, ModelInfo, NumberReading, Prediction
 from app.telemetry import Telemetry
 from app.uploads import Upload, UploadReader
@@ -28,7 +29,15 @@ from digits.contract import describe
 from digits.errors import ImageRejected, NotADigit
 from digits.preprocess import open_image, pixel_count, to_model_input, to_png
 from digits.screening import split
-from digits.segment import Reading, Segment, aspect_fit, find_digits, upload_box
+from digits.segment import (
+    PIECE_BONUS,
+    Reading,
+    Segment,
+    aspect_fit,
+    context_input,
+    find_digits,
+    upload_box,
+)
 from digits.segment import model_input as number_input
 
 # Up to this many pixels per request (MNIST-sized uploads and small crops), preparing on the
@@ -53,11 +62,28 @@ def data_url(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(to_png(image)).decode()
 
 
-def prepare_number(image: Image.Image) -> tuple[Reading, list[Segment], np.ndarray]:
-    """The number's parts, every candidate digit among them, and their model inputs."""
+def prepare_number(
+    image: Image.Image, judge: Judge | None
+) -> tuple[Reading, list[Segment], np.ndarray]:
+    """The number's parts, the pieces the model reads and their model inputs: with a piece
+    judge, the pieces it chose (one per digit); without, every candidate, to choose among by
+    the classifier's answers (`choose_digits`)."""
     found = find_digits(image)
     pieces = found.candidates()
+    if judge is not None:
+        pieces = [seg for _, seg in choose_digits(found, pieces, judged(found, pieces, judge))]
     return found, pieces, np.stack([number_input(found, s) for s in pieces])
+
+
+def judged(found: Reading, pieces: list[Segment], judge: Judge) -> np.ndarray:
+    """How each piece (`found.candidates()`) scores on a path: the judge's sureness that it is
+    one whole digit, times PIECE_BONUS; 1 for a part read whole, which leaves nothing to choose."""
+    asked = np.array([len(part.pieces) > 1 for part in found.parts for _ in part.pieces])
+    sureness = np.ones(len(pieces))
+    if asked.any():
+        contexts = [context_input(found, s) for s, ask in zip(pieces, asked, strict=True) if ask]
+        sureness[asked] = judge.sureness(np.stack(contexts)) * PIECE_BONUS
+    return sureness
 
 
 def choose_digits(
@@ -232,13 +258,18 @@ class Service:
             with served.batcher.expecting():
                 [upload] = await reading
                 [opened] = self.open_all([upload])
-                found, pieces, inputs = await run_in_threadpool(prepare_number, opened)
+                judge = served.model.judge
+                found, pieces, inputs = await run_in_threadpool(prepare_number, opened, judge)
             probabilities, scores = split(await served.batcher.submit(inputs))
-            sureness = probabilities.max(axis=1) * (1.0 if scores is None else scores)
-            sureness *= [
-                aspect_fit(s, int(d)) for s, d in zip(pieces, probabilities.argmax(1), strict=True)
-            ]
-            chosen = choose_digits(found, pieces, sureness)
+            if judge is None:
+                sureness = probabilities.max(axis=1) * (1.0 if scores is None else scores)
+                sureness *= [
+                    aspect_fit(s, int(d))
+                    for s, d in zip(pieces, probabilities.argmax(1), strict=True)
+                ]
+                chosen = choose_digits(found, pieces, sureness)
+            else:
+                chosen = list(enumerate(pieces))
             digits = []
             for i, seg in chosen:
                 score = None if scores is None else float(scores[i])
@@ -286,6 +317,7 @@ class Service:
             versions=card.versions,
             cascade=dump(answering.cascade),
             not_a_digit=dump(answering.not_a_digit),
+            reading=dump(card.reading) if served.model.judge else None,
         )
 
     def card_json(self) -> dict:

@@ -115,5 +115,5 @@ def running_service(
 
 
 def make_client(**overrides) -> TestClient:
-    settings = Settings(model_dir=MODEL_DIR, **overrides)
+    settings = Settings(**{"model_dir": MODEL_DIR, **overrides})
     return TestClient(create_app(settings), raise_server_exceptions=False)

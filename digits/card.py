@@ -78,6 +78,14 @@ class NotADigitRecord(Section):
     sha256: dict[str, str]  # the files measured, relative to the model folder
 
 
+class ReadingRecord(Section):
+    """How /read chooses among the candidate cuts of a number: the piece judge it asks."""
+
+    judge: str  # its compiled file, relative to the model folder
+    judge_parameters: int
+    sha256: dict[str, str]  # the file trained and checked, relative to the model folder
+
+
 @dataclass(frozen=True)
 class Answering:
     """What answers requests: the full model alone, or the cascade in front of it."""
@@ -104,6 +112,7 @@ class ModelCard(Section):
     serving: dict | None = None  # the compiled file checked against the Keras model
     cascade: CascadeRecord | None = None
     not_a_digit: NotADigitRecord | None = None
+    reading: ReadingRecord | None = None
 
     @classmethod
     def read(cls, model_dir: Path) -> ModelCard:

@@ -1,6 +1,6 @@
 """A model repository: numbered versions of the served model, as TF Serving lays them out.
 
-    <repository>/1/model.tflite, metrics.json, fast/..., detector/..., SHA256SUMS
+    <repository>/1/model.tflite, metrics.json, fast/..., detector/..., judge/..., SHA256SUMS
     <repository>/2/...
 
 Each version folder holds what the service runs (the files the card names) and `SHA256SUMS`
@@ -38,7 +38,7 @@ def versions(repository: Path) -> dict[int, Path]:
 
 def served_files(model_dir: Path) -> list[str]:
     """The files a server opens from this folder: the compiled model, its card and the networks
-    the card names (the cascade's fast one, the not-a-digit detector)."""
+    the card names (the cascade's fast one, the not-a-digit detector, /read's piece judge)."""
     files = [SERVING_FILENAME, METRICS_FILENAME]
     try:
         card = ModelCard.read(model_dir)
@@ -48,6 +48,8 @@ def served_files(model_dir: Path) -> list[str]:
         files.append(card.cascade.fast_model)
     if card.not_a_digit:
         files.append(card.not_a_digit.detector)
+    if card.reading:
+        files.append(card.reading.judge)
     return files
 
 

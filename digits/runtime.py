@@ -46,9 +46,16 @@ class LiteRTModel:
     batch: int = 0  # the batch size the interpreter's tensors are allocated for
 
     @classmethod
-    def open(cls, path: Path, threads: int = 1, outputs: int = NUM_CLASSES) -> LiteRTModel:
-        """Load and check the compiled model (the contract's input, `outputs` scores per image:
-        the ten digits', or the detector's one), or raise ModelLoadError saying what is wrong."""
+    def open(
+        cls,
+        path: Path,
+        threads: int = 1,
+        outputs: int = NUM_CLASSES,
+        inputs: tuple[int, ...] = INPUT_SHAPE,
+    ) -> LiteRTModel:
+        """Load and check the compiled model (the contract's input, or the piece judge's;
+        `outputs` scores per image: the ten digits', the detector's one or the judge's eleven),
+        or raise ModelLoadError saying what is wrong."""
         if not path.is_file():
             raise ModelLoadError(
                 f"model file not found: {path} (set DIGITS_MODEL_DIR, or compile model.keras "
@@ -62,10 +69,10 @@ class LiteRTModel:
             raise ModelLoadError(f"cannot load model {path}: {reason}") from None
         [given], [output] = interpreter.get_input_details(), interpreter.get_output_details()
         takes, gives = tuple(given["shape_signature"]), tuple(output["shape_signature"])
-        if takes[1:] != INPUT_SHAPE or gives[1:] != (outputs,) or given["dtype"] != np.float32:
+        if takes[1:] != inputs or gives[1:] != (outputs,) or given["dtype"] != np.float32:
             raise ModelLoadError(
                 f"{path} takes {takes} {given['dtype'].__name__} -> {gives}; the service needs "
-                f"(-1, {', '.join(map(str, INPUT_SHAPE))}) float32 -> (-1, {outputs})"
+                f"(-1, {', '.join(map(str, inputs))}) float32 -> (-1, {outputs})"
             )
         return cls(interpreter, given["index"], output["index"])
 

@@ -44,6 +44,13 @@ MAYBE_TWO = 0.7  # from this many heights wide, a stroke with a joint may be two
 SLIVER = 0.15  # a cut piece's strokes with less of its ink than this are a neighbour's
 STEP = 0.1  # candidate cuts at least this often (in digit heights) along a wide stroke
 MAX_DIGITS = 32
+# What the piece judge sees: a window around a candidate piece, CONTEXT_HEIGHTS digit heights
+# tall, holding the number's ink (its neighbours too) and the piece's own ink
+CONTEXT_SHAPE = (32, 48, 2)  # rows, columns, channels
+CONTEXT_HEIGHTS = 1.5
+# Each piece on a path multiplies its score by this: the judge's sureness alone, multiplied
+# along a path, favours fewer pieces (two digits read as one). Chosen on validation numbers.
+PIECE_BONUS = 5.0
 # log(width / height) of each digit's ink in MNIST's training set, mean and standard deviation
 # (tests/digits/test_segment.py recomputes them): how wide a piece may be for the digit it is
 # read as
@@ -114,6 +121,7 @@ class Reading:
     parts: list[Part]
     ink: np.ndarray  # the working image's ink, 0-255
     scale: float  # uploaded pixels per working pixel
+    height: float  # one digit's height in this number, in working pixels
 
     def candidates(self) -> list[Segment]:
         """Every piece any reading could use: all are classified in one model call."""
@@ -297,7 +305,7 @@ def find_digits(image: Image.Image) -> Reading:
         raise ImageRejected(
             422, "too_many_digits", f"More than {MAX_DIGITS} digits: read at most {MAX_DIGITS}."
         )
-    return Reading(parts, ink, scale)
+    return Reading(parts, ink, scale, height)
 
 
 def model_input(reading: Reading, seg: Segment) -> np.ndarray:
@@ -306,6 +314,40 @@ def model_input(reading: Reading, seg: Segment) -> np.ndarray:
     x, y, width, height = seg.box
     crop = np.where(seg.mask, reading.ink, 0)[y : y + height, x : x + width]
     return fit_digit(crop)
+
+
+def context_input(reading: Reading, seg: Segment) -> np.ndarray:
+    """What the piece judge sees of a candidate piece: (32, 48, 2) float32, 0-255, the number's
+    ink around the piece and the piece's own ink, centred on the piece at a scale where the
+    number's digit height is fixed. A piece alone cannot say whether it is a whole digit (a
+    cut-off stroke of an 8 looks like a 1): with its neighbours and its size in view, it can."""
+    rows, cols, _ = CONTEXT_SHAPE
+    step = CONTEXT_HEIGHTS * reading.height / rows  # working pixels per context pixel
+    x, y, width, height = seg.box
+    left = round(x + width / 2 - cols * step / 2)
+    top = round(y + height / 2 - rows * step / 2)
+    span = (round(cols * step), round(rows * step))
+    own = np.where(seg.mask, reading.ink, 0)
+    return np.stack(
+        [resized(window(image, left, top, *span), (cols, rows)) for image in (reading.ink, own)],
+        axis=-1,
+    )
+
+
+def window(image: np.ndarray, left: int, top: int, width: int, height: int) -> np.ndarray:
+    """A width x height region of an image from (left, top), zero beyond its edges."""
+    out = np.zeros((height, width), np.float32)
+    rows = slice(max(0, top), min(image.shape[0], top + height))
+    cols = slice(max(0, left), min(image.shape[1], left + width))
+    if rows.start < rows.stop and cols.start < cols.stop:
+        out[rows.start - top : rows.stop - top, cols.start - left : cols.stop - left] = image[
+            rows, cols
+        ]
+    return out
+
+
+def resized(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    return np.asarray(Image.fromarray(image, "F").resize(size, Image.Resampling.BILINEAR))
 
 
 def upload_box(reading: Reading, seg: Segment) -> list[int]:

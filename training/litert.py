@@ -36,11 +36,13 @@ def run_litert(
     path: Path, images: np.ndarray, batch_size: int = 256, outputs: int = NUM_CLASSES
 ) -> np.ndarray:
     """Probabilities from the compiled file, through the same runtime the service uses."""
-    return LiteRTModel.open(path, outputs=outputs).predict_all(images, batch_size)
+    network = LiteRTModel.open(path, outputs=outputs, inputs=images.shape[1:])
+    return network.predict_all(images, batch_size)
 
 
 def agreement(model: keras.Model, path: Path, images: np.ndarray) -> dict:
-    """How closely the compiled file reproduces the Keras model on `images` (N, 28, 28, 1)."""
+    """How closely the compiled file reproduces the Keras model on `images` (N, 28, 28, 1), or
+    the piece judge's inputs."""
     expected = model.predict(images, batch_size=256, verbose=0)
     actual = run_litert(path, images, outputs=expected.shape[1])
     return {

@@ -19,6 +19,7 @@ import math
 import string
 from collections.abc import Callable
 from functools import cache
+from typing import NamedTuple
 from pathlib import Path
 
 import numpy as np
@@ -356,23 +357,32 @@ def not_one_digit_inputs(digits: np.ndarray, count: int, seed: int) -> np.ndarra
     return np.stack(made)
 
 
-def compose_number(
-    digits: np.ndarray, touching: bool, rng: Rng
-) -> tuple[np.ndarray, list[tuple[int, int]]]:
+class Composed(NamedTuple):
+    """A number composed of MNIST digits: the strip, each digit's columns in it, and each
+    digit's own ink, strip-sized (where digits overlap, the strip holds the brighter)."""
+
+    strip: np.ndarray
+    spans: list[tuple[int, int]]
+    layers: list[np.ndarray]
+
+
+def compose_number(digits: np.ndarray, touching: bool, rng: Rng) -> Composed:
     """MNIST digits side by side, light ink on dark, spaced by a gap or overlapping by a pixel
-    or two so that neighbouring strokes meet; with each digit's columns in the strip."""
+    or two so that neighbouring strokes meet."""
     pieces = [digit[:, slice(*ink_columns(digit))] for digit in digits]
     strip = np.zeros((28 + 8, sum(p.shape[1] for p in pieces) + 12 * len(pieces) + 16), np.uint8)
-    spans, x = [], 8
+    spans, layers, x = [], [], 8
     for k, piece in enumerate(pieces):
         if k:
             x += -int(rng.integers(1, 4)) if touching else int(rng.integers(4, 12))
         dy = int(rng.integers(0, 6))
-        region = strip[dy : dy + 28, x : x + piece.shape[1]]
-        np.maximum(region, piece, out=region)
+        layer = np.zeros_like(strip)
+        layer[dy : dy + 28, x : x + piece.shape[1]] = piece
+        np.maximum(strip, layer, out=strip)
         spans.append((x, x + piece.shape[1]))
+        layers.append(layer)
         x += piece.shape[1]
-    return strip[:, : x + 8], spans
+    return Composed(strip[:, : x + 8], spans, [layer[:, : x + 8] for layer in layers])
 
 
 def overlap(a: tuple[int, int], b: tuple[int, int]) -> float:
@@ -392,7 +402,7 @@ def cut_pieces(digits: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, n
     found: dict[bool, list[np.ndarray]] = {True: [], False: []}
     while min(len(v) for v in found.values()) < count:
         picks = rng.integers(len(digits), size=int(rng.integers(2, 5)))
-        strip, spans = compose_number(digits[picks], True, rng)
+        strip, spans, _ = compose_number(digits[picks], True, rng)
         scale = 4
         page = Image.fromarray(255 - strip).resize((strip.shape[1] * scale, strip.shape[0] * scale))
         reading = find_digits(page)

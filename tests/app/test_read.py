@@ -77,3 +77,29 @@ def test_too_many_digits_is_refused(client) -> None:
         strip[5:25, k * 34 + 10 : k * 34 + 14] = 255  # forty "1"s
     answer = client.post("/read", content=png_bytes(strip), headers={"Content-Type": "image/png"})
     assert answer.status_code == 422 and answer.json()["error"]["code"] == "too_many_digits"
+
+
+def test_without_a_piece_judge_the_classifier_chooses_the_cuts(tmp_path, test_digits) -> None:
+    """A model folder whose card names no judge (an older version) still reads numbers: every
+    candidate piece goes to the classifier and its answers choose."""
+    import json
+    import shutil
+
+    from bench.harness import MODEL_DIR, make_client
+    from digits.repository import served_files
+
+    for name in served_files(MODEL_DIR):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(MODEL_DIR / name, tmp_path / name)
+    card = json.loads((tmp_path / "metrics.json").read_text())
+    assert card.pop("reading")["judge"] == "judge/model.tflite"
+    (tmp_path / "metrics.json").write_text(json.dumps(card))
+    made = numbers(test_digits, 30, touching=True, seed=103)
+    with make_client(model_dir=tmp_path) as plain:
+        assert plain.get("/model").json()["reading"] is None
+        assert exact(plain, made) >= 0.5
+
+
+def test_the_committed_model_reads_with_its_piece_judge(client) -> None:
+    reading = client.get("/model").json()["reading"]
+    assert reading["judge"] == "judge/model.tflite" and reading["judge_parameters"] > 0

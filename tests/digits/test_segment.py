@@ -72,3 +72,26 @@ def test_digit_widths_are_mnists() -> None:
         logs = np.log(width / height)
         assert logs.mean() == pytest.approx(mean, abs=0.01), digit
         assert logs.std() == pytest.approx(deviation, abs=0.01), digit
+
+
+def test_the_judge_sees_a_piece_among_its_neighbours_at_a_fixed_digit_height() -> None:
+    from digits.segment import CONTEXT_HEIGHTS, CONTEXT_SHAPE, context_input
+
+    rows, cols, _ = CONTEXT_SHAPE
+    for scale in (2, 5):  # the same number, small and large: the same view
+        strip = np.zeros((20 * scale, 60 * scale), np.uint8)
+        strip[:, 10 * scale : 14 * scale] = 255  # a "1"
+        strip[:, 24 * scale : 28 * scale] = 255  # another, 14 units to its right
+        reading = find_digits(Image.fromarray(255 - strip))
+        first = reading.parts[0].pieces[(0, 1)]
+        view = context_input(reading, first)
+        assert view.shape == CONTEXT_SHAPE
+        own, ink = view[..., 1] > 128, view[..., 0] > 128
+        assert (own <= ink).all()  # the piece's own ink is part of the number's
+        assert own[:, cols // 2 - 2 : cols // 2 + 2].any(axis=1).sum() >= rows * 0.6  # centred
+        neighbour = ink & ~own
+        # one digit height is rows / CONTEXT_HEIGHTS: the neighbour 14/20 of it to the right
+        offset = (
+            np.flatnonzero(neighbour.any(axis=0)).mean() - np.flatnonzero(own.any(axis=0)).mean()
+        )
+        assert offset == pytest.approx(14 / 20 * rows / CONTEXT_HEIGHTS, abs=1.5)
