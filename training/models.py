@@ -202,8 +202,8 @@ ARCHITECTURES = {
         batch_size=128,
         patience=30,
         members=1,
-        description="one small CNN (32-64-128 filters, Dense 128) distilled from the model it serves "
-        "in front of (the card's teacher)",
+        description="one small CNN (32-64-128 filters, Dense 128) distilled from the model it "
+        "serves in front of (the card's teacher)",
         teacher="default",
     ),
     "deep": Architecture(
