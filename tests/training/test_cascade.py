@@ -22,10 +22,10 @@ def test_committed_calibration_is_what_calibrating_again_gives(tmp_path) -> None
     committed = json.loads((MODEL_DIR / METRICS_FILENAME).read_text())["cascade"]
     assert calibrate(copy).model_dump(mode="json") == committed
     assert json.loads((copy / METRICS_FILENAME).read_text())["cascade"] == committed
-    assert committed["test"]["accuracy"] >= 0.995  # the product's bar holds for what is served
+    assert committed["test"]["accuracy"] >= 0.997  # the product's goal holds for what is served
     full_validation = json.loads((MODEL_DIR / METRICS_FILENAME).read_text())["validation"]
     assert committed["validation"]["accuracy"] >= full_validation["accuracy"]
-    assert committed["test"]["handed_on"] < 0.1  # the fast network answers nine in ten or more
+    assert committed["test"]["handed_on"] < 0.02  # the fast network answers 49 in 50 or more
 
 
 def test_threshold_is_the_most_accurate_on_validation_and_hands_on_fewest_among_equals() -> None:
