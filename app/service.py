@@ -30,7 +30,6 @@ from digits.errors import ImageRejected, NotADigit
 from digits.preprocess import open_image, pixel_count, to_model_input, to_png
 from digits.screening import split
 from digits.segment import (
-    PIECE_BONUS,
     Reading,
     Segment,
     aspect_fit,
@@ -76,13 +75,13 @@ def prepare_number(
 
 
 def judged(found: Reading, pieces: list[Segment], judge: Judge) -> np.ndarray:
-    """How each piece (`found.candidates()`) scores on a path: the judge's sureness that it is
-    one whole digit, times PIECE_BONUS; 1 for a part read whole, which leaves nothing to choose."""
+    """The judge's sureness that each piece (`found.candidates()`) is one whole digit; 1 for a
+    part read whole, which leaves nothing to choose."""
     asked = np.array([len(part.pieces) > 1 for part in found.parts for _ in part.pieces])
     sureness = np.ones(len(pieces))
     if asked.any():
         contexts = [context_input(found, s) for s, ask in zip(pieces, asked, strict=True) if ask]
-        sureness[asked] = judge.sureness(np.stack(contexts)) * PIECE_BONUS
+        sureness[asked] = judge.sureness(np.stack(contexts))
     return sureness
 
 

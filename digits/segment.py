@@ -48,9 +48,6 @@ MAX_DIGITS = 32
 # tall, holding the number's ink (its neighbours too) and the piece's own ink
 CONTEXT_SHAPE = (32, 48, 2)  # rows, columns, channels
 CONTEXT_HEIGHTS = 1.5
-# Each piece on a path multiplies its score by this: the judge's sureness alone, multiplied
-# along a path, favours fewer pieces (two digits read as one). Chosen on validation numbers.
-PIECE_BONUS = 5.0
 # log(width / height) of each digit's ink in MNIST's training set, mean and standard deviation
 # (tests/digits/test_segment.py recomputes them): how wide a piece may be for the digit it is
 # read as
