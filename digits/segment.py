@@ -5,10 +5,12 @@ colour, photos), then split into connected strokes. Strokes of one digit that do
 floating bar of a 5, a broken 4 or 0) join the stroke they overlap or nearly touch; dots and
 specks are dropped by their size against the number's height; a stroke that may hold several
 digits (neighbours that touch) gets candidate cuts where its ink thins and at regular steps.
-Every candidate piece is classified in one model call by the caller (`Reading.candidates`), and
-each stroke is read as the path of pieces whose product of sureness is highest (`Part.best`):
-the classifier's probability, the detector's digit score, and how plausible the piece's width
-is for its digit (`aspect_fit`).
+Each stroke is read as the path of pieces whose product of sureness is highest (`Part.best`).
+The sureness is the piece judge's, where the model has one: a small network that sees the piece
+among its neighbours (`context_input`) and says whether it is one whole digit; only the chosen
+pieces are then classified. Without a judge, every candidate piece is classified in one model
+call (`Reading.candidates`) and the sureness is the classifier's probability times the
+detector's digit score times how plausible the piece's width is for its digit (`aspect_fit`).
 """
 
 from __future__ import annotations
