@@ -326,11 +326,9 @@ def context_input(reading: Reading, seg: Segment) -> np.ndarray:
     left = round(x + width / 2 - cols * step / 2)
     top = round(y + height / 2 - rows * step / 2)
     span = (round(cols * step), round(rows * step))
-    own = np.where(seg.mask, reading.ink, 0)
-    return np.stack(
-        [resized(window(image, left, top, *span), (cols, rows)) for image in (reading.ink, own)],
-        axis=-1,
-    )
+    ink = window(reading.ink, left, top, *span)
+    own = ink * window(seg.mask, left, top, *span)  # the window only, not the whole image
+    return np.stack([resized(ink, (cols, rows)), resized(own, (cols, rows))], axis=-1)
 
 
 def window(image: np.ndarray, left: int, top: int, width: int, height: int) -> np.ndarray:

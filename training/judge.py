@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from digits.card import ModelCard, ModelSection, ReadingRecord
 from digits.contract import NUM_CLASSES, PIXEL_MAX, SERVING_FILENAME
@@ -33,7 +33,7 @@ from digits.preprocess import INK_THRESHOLD, open_image
 from digits.runtime import sha256
 from digits.segment import CONTEXT_SHAPE, Reading, context_input, find_digits
 from training.data import VENDORED_MNIST, load_idx_dir, split_holdout
-from training.nondigits import compose_number
+from training.nondigits import compose_number, on_paper
 
 JUDGE_DIR = "judge"
 NOT_WHOLE = NUM_CLASSES  # the eleventh class: not one whole digit
@@ -57,11 +57,7 @@ def render(strip: np.ndarray, rng: np.random.Generator) -> tuple[bytes, float, i
     style = int(rng.integers(3))
     buffer = io.BytesIO()
     if style == 0:  # dark pen on grey paper, scanned
-        paper, pen = rng.uniform(190, 255), rng.uniform(0, 90)
-        values = paper * (1 - alpha) + pen * alpha + rng.normal(0, rng.uniform(0, 6), ink.shape)
-        image = Image.fromarray(values.clip(0, 255).astype(np.uint8), "L")
-        image.filter(ImageFilter.GaussianBlur(rng.uniform(0, 1.2))).save(buffer, "PNG")
-        return buffer.getvalue(), factor, 0, 0
+        return on_paper(ink, rng), factor, 0, 0
     if style == 1:  # strokes in the alpha channel of a wider transparent canvas
         left, top = int(rng.integers(0, 200)), int(rng.integers(0, 80))
         rgba = np.zeros((size[1] + 80, size[0] + 200, 4), np.uint8)
