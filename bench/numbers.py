@@ -14,77 +14,12 @@ import argparse
 import logging
 import statistics
 import time
-from collections.abc import Callable
 
 import numpy as np
-from PIL import Image
 
-from bench.styles import encode
-from training.data import VENDORED_MNIST, Digits, load_idx_dir, split_holdout
-from training.nondigits import compose_number
-
-
-def compose(digits: np.ndarray, touching: bool, rng: np.random.Generator) -> np.ndarray:
-    return compose_number(digits, touching, rng)[0]
-
-
-SCALE = 4  # a number is drawn at MNIST's scale times this
-
-
-def enlarged(ink: np.ndarray) -> np.ndarray:
-    size = (ink.shape[1] * SCALE, ink.shape[0] * SCALE)
-    return np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.BILINEAR))
-
-
-def paper(ink: np.ndarray, rng: np.random.Generator) -> bytes:
-    """Dark pen on white paper, scanned."""
-    values = 245 - enlarged(ink).astype(np.float32) * 0.85 + rng.normal(0, 3, enlarged(ink).shape)
-    return encode(Image.fromarray(values.clip(0, 255).astype(np.uint8), "L"))
-
-
-def canvas(ink: np.ndarray, rng: np.random.Generator) -> bytes:
-    """A canvas export: strokes in the alpha channel, off-centre on a wider transparent image."""
-    big = enlarged(ink)
-    height, width = big.shape
-    rgba = np.zeros((height + 80, width + 200, 4), np.uint8)
-    top, left = int(rng.integers(0, 80)), int(rng.integers(0, 200))
-    rgba[top : top + height, left : left + width, 3] = big
-    return encode(Image.fromarray(rgba, "RGBA"))
-
-
-def photo(ink: np.ndarray, rng: np.random.Generator) -> bytes:
-    """Blue pen on cream paper, a phone JPEG with uneven light."""
-    alpha = (enlarged(ink).astype(np.float32) / 255)[..., None]
-    paper_colour, pen = np.array([240, 235, 215.0]), np.array([30, 50, 160.0])
-    light = np.linspace(0.8, 1, alpha.shape[1])[None, :, None]
-    rgb = (paper_colour * (1 - alpha) + pen * alpha) * light
-    return encode(Image.fromarray(rgb.clip(0, 255).astype(np.uint8), "RGB"), "JPEG", quality=85)
-
-
-STYLES: dict[str, Callable[[np.ndarray, np.random.Generator], bytes]] = {
-    "paper": paper,
-    "canvas": canvas,
-    "photo": photo,
-}
-
-
-def numbers(source: Digits, count: int, touching: bool, seed: int) -> list[tuple[str, str, bytes]]:
-    """`count` numbers of 2-6 digits: (style, true text, upload bytes), every style in turn."""
-    rng = np.random.default_rng(seed)
-    made = []
-    for k in range(count):
-        picks = rng.choice(len(source), int(rng.integers(2, 7)), replace=False)
-        style = list(STYLES)[k % len(STYLES)]
-        ink = compose(source.images[picks], touching, rng)
-        text = "".join(str(int(label)) for label in source.labels[picks])
-        made.append((style, text, STYLES[style](ink, rng)))
-    return made
-
-
-def digits_for(split: str) -> Digits:
-    if split == "test":
-        return load_idx_dir(VENDORED_MNIST, "test")
-    return split_holdout(load_idx_dir(VENDORED_MNIST, "train"), 5000, 42)[1]
+from synthesis.numbers import NUMBER_STYLES as STYLES
+from synthesis.numbers import numbers
+from training.data import VENDORED_MNIST, load_idx_dir, mnist_digits
 
 
 def accuracy(client, made: list[tuple[str, str, bytes]]) -> dict[str, tuple[int, int, int, int]]:
@@ -140,7 +75,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--split", choices=("test", "validation"), default="test")
     args = parser.parse_args()
-    source = digits_for(args.split)
+    source = mnist_digits(args.split)
     print(f"Numbers of 2-6 MNIST {args.split} digits, {args.count} per spacing, through /read\n")
     print("| spacing | style | numbers read exactly | digits right |")
     print("|---|---|---|---|")

@@ -21,10 +21,10 @@ from pathlib import Path
 
 from bench.harness import make_client, running_service
 from bench.serve import run_wrk, spread, upload_bodies, wrk_script
-from bench.styles import STYLES
+from synthesis.nondigits import HELD_OUT_FONTS, KINDS, upload
+from synthesis.styles import STYLES as NONDIGIT_STYLES
+from synthesis.uploads import STYLES
 from training.data import VENDORED_MNIST, load_idx_dir
-from training.nondigits import HELD_OUT_FONTS, KINDS, upload
-from training.nondigits import STYLES as NONDIGIT_STYLES
 
 HELD_OUT_SEED = 70_000  # a seed none of the detector's sets used
 

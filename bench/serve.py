@@ -30,9 +30,9 @@ import httpx
 import numpy as np
 
 from bench.harness import MODEL_DIR, MULTIPART_BOUNDARY, multipart_body, running_service
-from bench.styles import STYLES
 from digits.card import ModelCard
 from digits.runtime import LiteRTModel
+from synthesis.uploads import STYLES
 from training.data import VENDORED_MNIST, load_idx_dir
 
 CONCURRENCY = (1, 8, 32, 64)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import os
 import re
 import statistics
@@ -26,32 +25,15 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from PIL import Image
 
 from bench.harness import running_service
-from bench.styles import coloured_pen_jpeg, encode, mnist_png, rgba_canvas
+from synthesis.uploads import mnist_png, phone_photo, rgba_canvas, scanned_page
 from training.data import VENDORED_MNIST, load_idx_dir
 
 
 def rss_mb(process: subprocess.Popen) -> float:
     status = Path(f"/proc/{process.pid}/status").read_text()
     return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
-
-
-def phone_photo(digit: np.ndarray, rng: np.random.Generator) -> bytes:
-    """A phone photo of a digit on paper: big, noisy, JPEG."""
-    small = Image.open(io.BytesIO(coloured_pen_jpeg(digit))).convert("RGB")
-    page = Image.new("RGB", (1600, 1200), (236, 230, 212))
-    page.paste(small.resize((640, 640), Image.Resampling.BICUBIC), (480, 280))
-    noisy = np.asarray(page, np.float32) + rng.normal(0, 6, (1200, 1600, 1))
-    return encode(Image.fromarray(noisy.clip(0, 255).astype(np.uint8)), "JPEG", quality=88)
-
-
-def scanned_page(digit: np.ndarray) -> bytes:
-    page = Image.new("L", (600, 600), 250)
-    ink = Image.fromarray(255 - digit, mode="L").resize((200, 200), Image.Resampling.BICUBIC)
-    page.paste(ink, (150, 220))
-    return encode(page)
 
 
 def junk(kind: int, valid_png: bytes) -> bytes:

@@ -78,7 +78,16 @@ def load_data(args: argparse.Namespace) -> tuple[Digits, Digits, dict]:
     return data, test, info
 
 
+STEPS = {"widen": "training.widen"}  # `python -m training STEP ...`; no step: train a model
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in STEPS:
+        import importlib
+
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        return importlib.import_module(STEPS[argv[0]]).main(argv[1:])
     args = parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:

@@ -249,3 +249,20 @@ def split_holdout(data: Digits, holdout: int, seed: int) -> tuple[Digits, Digits
         raise DataError(f"validation size {holdout} must be between 1 and {len(data) - 1}")
     order = np.random.default_rng(seed).permutation(len(data))
     return data.subset(order[:-holdout]), data.subset(order[-holdout:])
+
+
+def card_split(model_dir: Path = Path("model")) -> tuple[Digits, Digits]:
+    """The vendored MNIST training set split as the model card in `model_dir` records its
+    networks held it out: every step that chooses anything validates on these same images."""
+    from digits.card import ModelCard
+
+    training = ModelCard.read(model_dir).training
+    data = load_idx_dir(VENDORED_MNIST, "train")
+    return split_holdout(data, training["validation_size"], training["seed"])
+
+
+def mnist_digits(split: str) -> Digits:
+    """MNIST's official `test` set, or the `train` or `validation` part of `card_split`."""
+    if split == "test":
+        return load_idx_dir(VENDORED_MNIST, "test")
+    return card_split()[("train", "validation").index(split)]

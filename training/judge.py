@@ -17,98 +17,29 @@ compiled for LiteRT and checked against Keras.
 
 from __future__ import annotations
 
-import io
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from digits.card import ModelCard, ModelSection, ReadingRecord
-from digits.contract import NUM_CLASSES, PIXEL_MAX, SERVING_FILENAME
+from digits.contract import NUM_CLASSES, SERVING_FILENAME
 from digits.errors import ImageRejected
-from digits.preprocess import INK_THRESHOLD, open_image
+from digits.preprocess import open_image
 from digits.runtime import sha256
-from digits.segment import CONTEXT_SHAPE, Reading, context_input, find_digits
-from training.data import VENDORED_MNIST, load_idx_dir, split_holdout
-from training.nondigits import compose_number, on_paper
+from digits.segment import CONTEXT_SHAPE, context_input, find_digits
+from synthesis.numbers import compose_number, placed_upload
+from training.data import card_split
+from training.pieces import NOT_WHOLE, labelled_candidates
 
 JUDGE_DIR = "judge"
-NOT_WHOLE = NUM_CLASSES  # the eleventh class: not one whole digit
-# A piece is that digit where it holds at least WHOLE of one digit's own ink and at most STRAY of
-# any other's; not one whole digit where it holds less than PART of any, or BOTH of two
-WHOLE, STRAY, PART, BOTH = 0.9, 0.15, 0.6, 0.35
 NUMBERS = {"train": 9000, "validation": 1500}
 KEEP_WRONG = 0.2  # share of the "not one whole digit" pieces kept: they outnumber digits ten to one
 SEEDS = {"train": 11, "validation": 12}
 EPOCHS, BATCH = 10, 128
 MAX_PIXELS = 16_000_000
-
-
-def render(strip: np.ndarray, rng: np.random.Generator) -> tuple[bytes, float, int, int]:
-    """A composed number (light ink on dark) as an upload in one of the styles, at a random
-    scale: its bytes, and the strip-to-upload scale and offset (left, top), to label pieces by."""
-    factor = float(rng.uniform(2.5, 6))
-    size = (round(strip.shape[1] * factor), round(strip.shape[0] * factor))
-    ink = np.asarray(Image.fromarray(strip).resize(size, Image.Resampling.BILINEAR), np.float32)
-    alpha = ink / 255
-    style = int(rng.integers(3))
-    buffer = io.BytesIO()
-    if style == 0:  # dark pen on grey paper, scanned
-        return on_paper(ink, rng), factor, 0, 0
-    if style == 1:  # strokes in the alpha channel of a wider transparent canvas
-        left, top = int(rng.integers(0, 200)), int(rng.integers(0, 80))
-        rgba = np.zeros((size[1] + 80, size[0] + 200, 4), np.uint8)
-        rgba[top : top + size[1], left : left + size[0], 3] = ink.astype(np.uint8)
-        Image.fromarray(rgba, "RGBA").save(buffer, "PNG")
-        return buffer.getvalue(), factor, left, top
-    paper, pen = rng.uniform(170, 255, 3), rng.uniform(0, 120, 3)  # a phone photo, JPEG
-    light = np.linspace(rng.uniform(0.75, 1), 1, size[0])[None, :, None]
-    rgb = (paper * (1 - alpha[..., None]) + pen * alpha[..., None]) * light
-    rgb += rng.normal(0, 4, rgb.shape)
-    image = Image.fromarray(rgb.clip(0, 255).astype(np.uint8), "RGB")
-    image.save(buffer, "JPEG", quality=int(rng.integers(60, 95)))
-    return buffer.getvalue(), factor, 0, 0
-
-
-def label(covers: list[float], digits: list[int]) -> int:
-    """The digit whose own ink the piece holds, alone; NOT_WHOLE where it holds no digit whole
-    or two at once; -1 where it is in between (left out of training)."""
-    order = np.argsort(covers)[::-1]
-    best = covers[order[0]]
-    second = covers[order[1]] if len(covers) > 1 else 0.0
-    if best >= WHOLE and second <= STRAY:
-        return digits[order[0]]
-    return NOT_WHOLE if best < PART or second >= BOTH else -1
-
-
-def own_ink(layers: list[np.ndarray], reading: Reading, placed: tuple[float, int, int]):
-    """Each digit's own ink (where it is the brightest) as working-image pixel indexes, those
-    that land on the number's ink: what a piece must hold to be that digit."""
-    factor, left, top = placed
-    ink = grown(reading.ink >= INK_THRESHOLD * PIXEL_MAX)
-    brightest = np.max(layers, axis=0)
-    found = []
-    for layer in layers:
-        rows, cols = np.nonzero((layer >= PIXEL_MAX / 2) & (layer >= brightest))
-        rows = np.clip(((rows + 0.5) * factor + top) / reading.scale, 0, ink.shape[0] - 1)
-        cols = np.clip(((cols + 0.5) * factor + left) / reading.scale, 0, ink.shape[1] - 1)
-        rows, cols = rows.astype(int), cols.astype(int)
-        on = ink[rows, cols]
-        found.append((rows[on], cols[on]))
-    return found
-
-
-def grown(mask: np.ndarray, by: int = 2) -> np.ndarray:
-    """A mask grown by `by` pixels each way: points mapped from the strip land within a pixel
-    or two of the thresholded ink they came from."""
-    out = mask.copy()
-    for axis in (0, 1):
-        for shift in range(1, by + 1):
-            out |= np.roll(mask, shift, axis) | np.roll(mask, -shift, axis)
-    return out
 
 
 def pieces(images: np.ndarray, labels: np.ndarray, count: int, seed: int):
@@ -119,16 +50,13 @@ def pieces(images: np.ndarray, labels: np.ndarray, count: int, seed: int):
     for k in range(count):
         picks = rng.integers(len(images), size=int(rng.integers(1, 7)))
         strip, _, layers = compose_number(images[picks], bool(k % 2), rng)
-        data, *placed = render(strip, rng)
+        data, *placed = placed_upload(strip, rng)
         try:
             reading = find_digits(open_image(data, MAX_PIXELS))
         except ImageRejected:
             continue
-        points = own_ink(layers, reading, tuple(placed))
-        for piece in reading.candidates():
-            held = grown(piece.mask)
-            covers = [float(held[r, c].mean()) if len(r) else 0.0 for r, c in points]
-            target = label(covers, [int(labels[p]) for p in picks])
+        digits = [int(labels[p]) for p in picks]
+        for piece, target in labelled_candidates(reading, layers, tuple(placed), digits):
             if target == NOT_WHOLE and rng.random() > KEEP_WRONG:
                 continue
             if target >= 0:
@@ -170,11 +98,7 @@ def train(model_dir: Path) -> ModelCard:
     from training.litert import agreement, export_litert
     from training.train import library_versions, seed_everything
 
-    classifier_card = ModelCard.read(model_dir)
-    data = load_idx_dir(VENDORED_MNIST, "train")
-    train_part, validation = split_holdout(
-        data, classifier_card.training["validation_size"], classifier_card.training["seed"]
-    )
+    train_part, validation = card_split(model_dir)
     started = time.perf_counter()
     x, y = pieces(train_part.images, train_part.labels, NUMBERS["train"], SEEDS["train"])
     val_x, val_y = pieces(

@@ -14,7 +14,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
-from bench.styles import encode
+from synthesis.styles import encode
 
 MB = 1024 * 1024
 

@@ -13,7 +13,7 @@ import time
 
 import httpx
 
-from bench.styles import STYLES
+from synthesis.uploads import STYLES
 from tests.app.bad_inputs import CASES
 
 CONCURRENCY = 64

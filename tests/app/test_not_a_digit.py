@@ -7,9 +7,9 @@ import json
 import pytest
 
 from bench.harness import MODEL_DIR, make_client, png_bytes
-from bench.styles import STYLES
-from training.nondigits import HELD_OUT_FONTS, KINDS, upload
-from training.nondigits import STYLES as NONDIGIT_STYLES
+from synthesis.nondigits import HELD_OUT_FONTS, KINDS, upload
+from synthesis.styles import STYLES as NONDIGIT_STYLES
+from synthesis.uploads import STYLES
 
 CARD = json.loads((MODEL_DIR / "metrics.json").read_text())
 HELD_OUT_SEED = 50_000  # none of the detector's training or validation seeds

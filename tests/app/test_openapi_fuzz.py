@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app.main import create_app
-from bench.styles import STYLES
+from synthesis.uploads import STYLES
 from training.data import VENDORED_MNIST, load_idx_dir
 
 # Not run: `positive_data_acceptance` expects every schema-valid body to be accepted, but a

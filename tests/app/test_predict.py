@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bench.harness import make_client, png_bytes
-from bench.styles import STYLES
+from synthesis.uploads import STYLES
 
 
 def test_multipart_upload(client, sample_digits) -> None:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from bench.harness import png_bytes
-from bench.numbers import digits_for, numbers
+from synthesis.numbers import numbers
+from training.data import mnist_digits
 
 SPACED_FLOOR = 0.95  # measured 0.995 on 200 validation numbers; a regression falls below
 TOUCHING_FLOOR = 0.85  # measured 0.94 on 200 validation numbers; this 60-number sample is noisier
@@ -14,7 +15,7 @@ TOUCHING_FLOOR = 0.85  # measured 0.94 on 200 validation numbers; this 60-number
 
 @pytest.fixture(scope="module")
 def test_digits():
-    return digits_for("test")
+    return mnist_digits("test")
 
 
 def exact(client, made) -> float:
@@ -54,7 +55,7 @@ def test_reading_shape_boxes_and_inputs(client, test_digits) -> None:
 
 
 def test_leading_zeros_are_kept(client, test_digits) -> None:
-    from bench.numbers import compose, paper
+    from synthesis.numbers import compose, paper
 
     zero = int(np.flatnonzero(test_digits.labels == 0)[0])
     seven = int(np.flatnonzero(test_digits.labels == 7)[0])

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from bench.harness import ARTIFACTS, MODEL_DIR, png_bytes
-from bench.styles import encode
+from synthesis.styles import encode
 
 pytestmark = pytest.mark.browser
 SCREENED = "not_a_digit" in json.loads((MODEL_DIR / "metrics.json").read_text())
@@ -193,7 +193,7 @@ def test_number_mode_reads_a_written_number(page) -> None:
 def test_number_mode_without_javascript(browser, live_server, sample_digits, tmp_path) -> None:
     import numpy as np
 
-    from bench.numbers import compose, paper
+    from synthesis.numbers import compose, paper
 
     picks = [3, 50, 120]
     image = paper(

@@ -9,41 +9,6 @@ import pytest
 
 from bench.harness import MODEL_DIR
 from training.detector import auroc, fit_temperature, refused_at, reliability
-from training.nondigits import (
-    CHARACTERS,
-    DIGIT_LIKE,
-    HELD_OUT_FONTS,
-    KINDS,
-    STYLES,
-    TRAIN_FONTS,
-    fonts,
-    nondigit_inputs,
-    upload,
-)
-
-
-def test_characters_people_write_as_digits_are_never_non_digits() -> None:
-    assert not set("lIOoSZBgq") & set(CHARACTERS)
-    assert not DIGIT_LIKE & set(CHARACTERS)
-    assert not set("0123456789") & set(CHARACTERS)
-
-
-def test_training_and_held_out_sets_use_different_fonts() -> None:
-    assert fonts(TRAIN_FONTS) and fonts(HELD_OUT_FONTS)
-    assert not {p.name for p in fonts(TRAIN_FONTS)} & {p.name for p in fonts(HELD_OUT_FONTS)}
-
-
-def test_uploads_are_reproducible_and_differ_by_seed() -> None:
-    for kind in KINDS:
-        for style in STYLES:
-            assert upload(kind, style, 5) == upload(kind, style, 5)
-            assert upload(kind, style, 5) != upload(kind, style, 6)
-
-
-def test_non_digits_come_out_as_model_inputs() -> None:
-    images = nondigit_inputs(20, seed=9)
-    assert images.shape == (20, 28, 28) and images.dtype == np.float32
-    assert images.max() > 200  # ink stretched to MNIST's range, as uploads are
 
 
 def test_temperature_is_fitted_to_make_confidence_honest() -> None:

@@ -1,7 +1,7 @@
-"""Turn MNIST digits into uploads as people make them: the styles the service must read.
+"""MNIST digits as the fixed uploads the service must read: one deterministic style each.
 
-Used by the accuracy tests and the benchmarks; every style starts from a real MNIST test digit,
-so its true label is known.
+Used by the accuracy tests and the benchmarks; every style starts from a real MNIST digit, so its
+true label is known. (Training draws its styles at random: `synthesis.styles`.)
 """
 
 from __future__ import annotations
@@ -12,11 +12,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image
 
-
-def encode(image: Image.Image, fmt: str = "PNG", **params) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **params)
-    return buffer.getvalue()
+from synthesis.styles import encode
 
 
 def mnist_png(digit: np.ndarray) -> bytes:
@@ -83,3 +79,20 @@ STYLES: dict[str, Callable[[np.ndarray], bytes]] = {
     "grey_levels": grey_levels,
     "transparent_palette": transparent_palette,
 }
+
+
+def phone_photo(digit: np.ndarray, rng: np.random.Generator) -> bytes:
+    """A phone photo of a digit on paper: big, noisy, JPEG."""
+    small = Image.open(io.BytesIO(coloured_pen_jpeg(digit))).convert("RGB")
+    page = Image.new("RGB", (1600, 1200), (236, 230, 212))
+    page.paste(small.resize((640, 640), Image.Resampling.BICUBIC), (480, 280))
+    noisy = np.asarray(page, np.float32) + rng.normal(0, 6, (1200, 1600, 1))
+    return encode(Image.fromarray(noisy.clip(0, 255).astype(np.uint8)), "JPEG", quality=88)
+
+
+def scanned_page(digit: np.ndarray) -> bytes:
+    """A digit on a scanned A-format page: small on a large white sheet."""
+    page = Image.new("L", (600, 600), 250)
+    ink = Image.fromarray(255 - digit, mode="L").resize((200, 200), Image.Resampling.BICUBIC)
+    page.paste(ink, (150, 220))
+    return encode(page)

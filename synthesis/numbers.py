@@ -1,0 +1,167 @@
+"""Numbers composed of MNIST digits: side by side, spaced or touching, and the pieces a wrong
+cut leaves (pairs, fragments). Light ink on dark, at MNIST's scale; every digit's own ink is kept,
+so a piece can be labelled by what it holds (`training.pieces`).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+from PIL import Image
+
+from synthesis.styles import encode, on_paper
+
+Rng = np.random.Generator
+
+
+def ink_columns(digit: np.ndarray) -> tuple[int, int]:
+    cols = np.flatnonzero(digit.max(axis=0) > 0)
+    return int(cols[0]), int(cols[-1]) + 1
+
+
+def pair(first: np.ndarray, second: np.ndarray, rng: Rng) -> np.ndarray:
+    """Two digits side by side, touching or nearly: what a reader of numbers must not take for
+    one digit."""
+    a, b = (d[:, slice(*ink_columns(d))] for d in (first, second))
+    gap = int(rng.integers(-3, 3))
+    strip = np.zeros((34, a.shape[1] + b.shape[1] + 8), np.uint8)
+    strip[:28, : a.shape[1]] = a
+    dy = int(rng.integers(0, 6))
+    start = max(0, a.shape[1] + gap)
+    region = strip[dy : dy + 28, start : start + b.shape[1]]
+    np.maximum(region, b[:, : region.shape[1]], out=region)
+    return strip
+
+
+def fragment(digit: np.ndarray, rng: Rng) -> np.ndarray:
+    """A digit cut through: its left or right part, as a wrong cut between digits leaves it."""
+    left, right = ink_columns(digit)
+    cut = left + int((right - left) * rng.uniform(0.35, 0.65))
+    piece = digit.copy()
+    if rng.random() < 0.5:
+        piece[:, cut:] = 0
+    else:
+        piece[:, :cut] = 0
+    return piece
+
+
+class Composed(NamedTuple):
+    """A number composed of MNIST digits: the strip, each digit's columns in it, and each
+    digit's own ink, strip-sized (where digits overlap, the strip holds the brighter)."""
+
+    strip: np.ndarray
+    spans: list[tuple[int, int]]
+    layers: list[np.ndarray]
+
+
+def compose_number(digits: np.ndarray, touching: bool, rng: Rng) -> Composed:
+    """MNIST digits side by side, light ink on dark, spaced by a gap or overlapping by a pixel
+    or two so that neighbouring strokes meet."""
+    pieces = [digit[:, slice(*ink_columns(digit))] for digit in digits]
+    strip = np.zeros((28 + 8, sum(p.shape[1] for p in pieces) + 12 * len(pieces) + 16), np.uint8)
+    spans, layers, x = [], [], 8
+    for k, piece in enumerate(pieces):
+        if k:
+            x += -int(rng.integers(1, 4)) if touching else int(rng.integers(4, 12))
+        dy = int(rng.integers(0, 6))
+        layer = np.zeros_like(strip)
+        layer[dy : dy + 28, x : x + piece.shape[1]] = piece
+        np.maximum(strip, layer, out=strip)
+        spans.append((x, x + piece.shape[1]))
+        layers.append(layer)
+        x += piece.shape[1]
+    return Composed(strip[:, : x + 8], spans, [layer[:, : x + 8] for layer in layers])
+
+
+def overlap(a: tuple[int, int], b: tuple[int, int]) -> float:
+    """Intersection over union of two column ranges."""
+    shared = min(a[1], b[1]) - max(a[0], b[0])
+    return max(0, shared) / (max(a[1], b[1]) - min(a[0], b[0]))
+
+
+def placed_upload(strip: np.ndarray, rng: np.random.Generator) -> tuple[bytes, float, int, int]:
+    """A composed number (light ink on dark) as an upload on paper, a canvas or in a photo, at a
+    random scale: its bytes, and the strip-to-upload scale and offset (left, top), by which its
+    pieces are labelled."""
+    factor = float(rng.uniform(2.5, 6))
+    size = (round(strip.shape[1] * factor), round(strip.shape[0] * factor))
+    ink = np.asarray(Image.fromarray(strip).resize(size, Image.Resampling.BILINEAR), np.float32)
+    alpha = ink / 255
+    style = int(rng.integers(3))
+    buffer = io.BytesIO()
+    if style == 0:  # dark pen on grey paper, scanned
+        return on_paper(ink, rng), factor, 0, 0
+    if style == 1:  # strokes in the alpha channel of a wider transparent canvas
+        left, top = int(rng.integers(0, 200)), int(rng.integers(0, 80))
+        rgba = np.zeros((size[1] + 80, size[0] + 200, 4), np.uint8)
+        rgba[top : top + size[1], left : left + size[0], 3] = ink.astype(np.uint8)
+        Image.fromarray(rgba, "RGBA").save(buffer, "PNG")
+        return buffer.getvalue(), factor, left, top
+    paper, pen = rng.uniform(170, 255, 3), rng.uniform(0, 120, 3)  # a phone photo, JPEG
+    light = np.linspace(rng.uniform(0.75, 1), 1, size[0])[None, :, None]
+    rgb = (paper * (1 - alpha[..., None]) + pen * alpha[..., None]) * light
+    rgb += rng.normal(0, 4, rgb.shape)
+    image = Image.fromarray(rgb.clip(0, 255).astype(np.uint8), "RGB")
+    image.save(buffer, "JPEG", quality=int(rng.integers(60, 95)))
+    return buffer.getvalue(), factor, 0, 0
+
+
+def compose(digits: np.ndarray, touching: bool, rng: np.random.Generator) -> np.ndarray:
+    """The strip alone of `compose_number`."""
+    return compose_number(digits, touching, rng)[0]
+
+
+SCALE = 4  # a number is drawn at MNIST's scale times this
+
+
+def enlarged(ink: np.ndarray) -> np.ndarray:
+    size = (ink.shape[1] * SCALE, ink.shape[0] * SCALE)
+    return np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.BILINEAR))
+
+
+def paper(ink: np.ndarray, rng: np.random.Generator) -> bytes:
+    """Dark pen on white paper, scanned."""
+    values = 245 - enlarged(ink).astype(np.float32) * 0.85 + rng.normal(0, 3, enlarged(ink).shape)
+    return encode(Image.fromarray(values.clip(0, 255).astype(np.uint8), "L"))
+
+
+def canvas(ink: np.ndarray, rng: np.random.Generator) -> bytes:
+    """A canvas export: strokes in the alpha channel, off-centre on a wider transparent image."""
+    big = enlarged(ink)
+    height, width = big.shape
+    rgba = np.zeros((height + 80, width + 200, 4), np.uint8)
+    top, left = int(rng.integers(0, 80)), int(rng.integers(0, 200))
+    rgba[top : top + height, left : left + width, 3] = big
+    return encode(Image.fromarray(rgba, "RGBA"))
+
+
+def photo(ink: np.ndarray, rng: np.random.Generator) -> bytes:
+    """Blue pen on cream paper, a phone JPEG with uneven light."""
+    alpha = (enlarged(ink).astype(np.float32) / 255)[..., None]
+    paper_colour, pen = np.array([240, 235, 215.0]), np.array([30, 50, 160.0])
+    light = np.linspace(0.8, 1, alpha.shape[1])[None, :, None]
+    rgb = (paper_colour * (1 - alpha) + pen * alpha) * light
+    return encode(Image.fromarray(rgb.clip(0, 255).astype(np.uint8), "RGB"), "JPEG", quality=85)
+
+
+NUMBER_STYLES: dict[str, Callable[[np.ndarray, np.random.Generator], bytes]] = {
+    "paper": paper,
+    "canvas": canvas,
+    "photo": photo,
+}
+
+
+def numbers(source, count: int, touching: bool, seed: int) -> list[tuple[str, str, bytes]]:
+    """`count` numbers of 2-6 digits: (style, true text, upload bytes), every style in turn."""
+    rng = np.random.default_rng(seed)
+    made = []
+    for k in range(count):
+        picks = rng.choice(len(source), int(rng.integers(2, 7)), replace=False)
+        style = list(NUMBER_STYLES)[k % len(NUMBER_STYLES)]
+        ink = compose(source.images[picks], touching, rng)
+        text = "".join(str(int(label)) for label in source.labels[picks])
+        made.append((style, text, NUMBER_STYLES[style](ink, rng)))
+    return made

@@ -1,0 +1,45 @@
+"""One rule labels the candidate pieces of a number, for the judge and the detector alike."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digits.preprocess import open_image
+from digits.segment import find_digits
+from synthesis.numbers import compose_number, placed_upload
+from training.nondigits import MAX_PIXELS, cut_pieces
+from training.pieces import NOT_WHOLE, grown, label, own_ink
+
+
+def test_a_piece_is_labelled_by_the_digits_ink_it_holds() -> None:
+    digits = [3, 7]
+    assert label([0.95, 0.05], digits) == 3
+    assert label([0.1, 0.92], digits) == 7
+    assert label([0.95, 0.5], digits) == NOT_WHOLE  # both digits
+    assert label([0.3, 0.0], digits) == NOT_WHOLE  # a part of one
+    assert label([0.75, 0.0], digits) == -1  # in between: left out
+
+
+def test_rendering_says_where_each_digits_ink_went(sample_digits) -> None:
+    """Mapped through the scale and offset `placed_upload` reports, each digit's own ink lands
+    in the part that holds that digit, in every style."""
+    rng = np.random.default_rng(0)
+    for _ in range(6):
+        strip, _, layers = compose_number(sample_digits.images[:3], False, rng)
+        data, *placed = placed_upload(strip, rng)
+        reading = find_digits(open_image(data, MAX_PIXELS))
+        found = [p.pieces[(0, len(p.bounds) - 1)] for p in reading.parts]
+        points = own_ink(layers, reading, tuple(placed))
+        assert len(found) == 3
+        for i, seg in enumerate(found):
+            held = grown(seg.mask)
+            covers = [held[rows, cols].mean() for rows, cols in points]
+            assert covers[i] >= 0.95 and max(np.delete(covers, i)) <= 0.05
+
+
+def test_the_detector_weighs_the_pieces_the_judge_learns(sample_digits) -> None:
+    """Whole cuts and wrong cuts, as many of each, prepared as /read prepares a piece."""
+    whole, wrong = cut_pieces(sample_digits, 8, seed=4)
+    assert whole.shape == wrong.shape == (8, 28, 28)
+    assert whole.max() > 200 and wrong.max() > 200
+    assert not np.array_equal(whole, wrong)

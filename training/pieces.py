@@ -1,0 +1,73 @@
+"""One rule for what a candidate piece of a number is: labelled by each digit's own ink.
+
+A reader of numbers cuts touching digits into candidate pieces (`digits.segment`). A piece is a
+digit where it holds nearly all of that digit's own ink (the pixels where that digit is the
+brightest) and little of any other's; it is "not one whole digit" where it holds too little of
+every digit, or much of two. Pieces in between are left out. The piece judge learns these labels,
+and the not-a-digit detector learns the same pieces as digits and non-digits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digits.contract import NUM_CLASSES, PIXEL_MAX
+from digits.preprocess import INK_THRESHOLD
+from digits.segment import Reading, Segment
+
+NOT_WHOLE = NUM_CLASSES  # the eleventh class: not one whole digit
+# A piece is that digit where it holds at least WHOLE of one digit's own ink and at most STRAY of
+# any other's; not one whole digit where it holds less than PART of any, or BOTH of two
+WHOLE, STRAY, PART, BOTH = 0.9, 0.15, 0.6, 0.35
+
+
+def label(covers: list[float], digits: list[int]) -> int:
+    """The digit whose own ink the piece holds, alone; NOT_WHOLE where it holds no digit whole
+    or two at once; -1 where it is in between (left out of training)."""
+    order = np.argsort(covers)[::-1]
+    best = covers[order[0]]
+    second = covers[order[1]] if len(covers) > 1 else 0.0
+    if best >= WHOLE and second <= STRAY:
+        return digits[order[0]]
+    return NOT_WHOLE if best < PART or second >= BOTH else -1
+
+
+def own_ink(layers: list[np.ndarray], reading: Reading, placed: tuple[float, int, int]):
+    """Each digit's own ink (where it is the brightest) as working-image pixel indexes, those
+    that land on the number's ink: what a piece must hold to be that digit."""
+    factor, left, top = placed
+    ink = grown(reading.ink >= INK_THRESHOLD * PIXEL_MAX)
+    brightest = np.max(layers, axis=0)
+    found = []
+    for layer in layers:
+        rows, cols = np.nonzero((layer >= PIXEL_MAX / 2) & (layer >= brightest))
+        rows = np.clip(((rows + 0.5) * factor + top) / reading.scale, 0, ink.shape[0] - 1)
+        cols = np.clip(((cols + 0.5) * factor + left) / reading.scale, 0, ink.shape[1] - 1)
+        rows, cols = rows.astype(int), cols.astype(int)
+        on = ink[rows, cols]
+        found.append((rows[on], cols[on]))
+    return found
+
+
+def grown(mask: np.ndarray, by: int = 2) -> np.ndarray:
+    """A mask grown by `by` pixels each way: points mapped from the strip land within a pixel
+    or two of the thresholded ink they came from."""
+    out = mask.copy()
+    for axis in (0, 1):
+        for shift in range(1, by + 1):
+            out |= np.roll(mask, shift, axis) | np.roll(mask, -shift, axis)
+    return out
+
+
+def labelled_candidates(
+    reading: Reading, layers: list[np.ndarray], placed: tuple[float, int, int], digits: list[int]
+) -> list[tuple[Segment, int]]:
+    """Every candidate piece of a composed number's reading with its label (`label`): `layers`
+    are the digits' own ink in the strip, `placed` the strip-to-upload scale and offset."""
+    points = own_ink(layers, reading, placed)
+    labelled = []
+    for piece in reading.candidates():
+        held = grown(piece.mask)
+        covers = [float(held[r, c].mean()) if len(r) else 0.0 for r, c in points]
+        labelled.append((piece, label(covers, digits)))
+    return labelled
