@@ -5,13 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh dev
 SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
-# Chromium for the browser tests; DejaVu and Liberation fonts for the generated non-digits
-# (training and held-out letters are drawn from them)
-if ! command -v chromium >/dev/null || [ ! -d /usr/share/fonts/truetype/liberation ] \
-    || [ ! -d /usr/share/fonts/truetype/dejavu ]; then
+# Chromium for the browser tests; the fonts digits and non-digits are generated from (the fixed
+# lists of synthesis.fonts and synthesis.nondigits: DejaVu, Liberation, FreeFont, Noto)
+FONTS=/usr/share/fonts/truetype
+if ! command -v chromium >/dev/null || [ ! -f $FONTS/dejavu/DejaVuSans-ExtraLight.ttf ] \
+    || [ ! -d $FONTS/liberation ] || [ ! -d $FONTS/freefont ] || [ ! -d $FONTS/noto ]; then
   echo "installing Debian's chromium and fonts for the tests ..."
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq chromium fonts-liberation fonts-dejavu-core >/dev/null
+  $SUDO apt-get install -y -qq chromium fonts-liberation fonts-dejavu-core fonts-dejavu-extra \
+    fonts-freefont-ttf fonts-noto-core >/dev/null
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
