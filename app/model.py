@@ -80,7 +80,7 @@ def open_cascade(
     if not calibrated_files(model_dir, record.sha256):
         log.warning(
             "%s: the cascade was calibrated for other model files; serving %s alone "
-            "(recalibrate: python -m training.cascade %s)",
+            "(recalibrate: python -m training cascade %s)",
             model_dir,
             SERVING_FILENAME,
             model_dir,
@@ -97,7 +97,7 @@ def open_screening(
     if not calibrated_files(model_dir, record.sha256):
         log.warning(
             "%s: the not-a-digit detector was calibrated for other model files; answering every "
-            "image with a digit (recalibrate: python -m training.detector calibrate %s)",
+            "image with a digit (recalibrate: python -m training detector calibrate %s)",
             model_dir,
             model_dir,
         )
@@ -111,7 +111,7 @@ def open_judge(model_dir: Path, record: ReadingRecord, threads: int) -> Judge | 
     if not calibrated_files(model_dir, record.sha256):
         log.warning(
             "%s: the piece judge is not the file its card names; /read chooses cuts by the "
-            "classifier alone (retrain: python -m training.judge %s)",
+            "classifier alone (retrain: python -m training judge %s)",
             model_dir,
             model_dir,
         )

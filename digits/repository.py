@@ -5,7 +5,7 @@
 
 Each version folder holds what the service runs (the files the card names) and `SHA256SUMS`
 (in `sha256sum -c` format) so that a server can tell a complete copy from a torn or damaged one.
-Training publishes into it (`python -m training.publish`), writing a hidden folder first and
+Training publishes into it (`python -m training publish`), writing a hidden folder first and
 renaming it into place, so a watching server never sees half a version; a version copied in by
 hand is considered once its files stop changing.
 """
@@ -79,7 +79,7 @@ def verify_checksums(model_dir: Path) -> None:
     if not path.is_file():
         raise ModelLoadError(
             f"{model_dir}: no {CHECKSUMS_FILENAME} (publish with "
-            "`python -m training.publish`, or write it with sha256sum)"
+            "`python -m training publish`, or write it with sha256sum)"
         )
     listed = {}
     for line in path.read_text().splitlines():

@@ -59,7 +59,7 @@ class LiteRTModel:
         if not path.is_file():
             raise ModelLoadError(
                 f"model file not found: {path} (set DIGITS_MODEL_DIR, or compile model.keras "
-                "with `python -m training.litert MODEL_DIR`)"
+                "with `python -m training litert MODEL_DIR`)"
             )
         try:  # from a copy in memory: a file mapped from disk changes if it is written over
             content = path.read_bytes()

@@ -1,4 +1,4 @@
-"""`python -m training.cascade [MODEL_DIR]`: let the fast network answer what it is sure of.
+"""`python -m training cascade [MODEL_DIR]`: let the fast network answer what it is sure of.
 
 The `compact` network distilled from the `default` pair (MODEL_DIR/fast) costs a fifth of it,
 and where its top probability is high it nearly always names the digit the pair would. So the
@@ -101,8 +101,9 @@ def calibrate(model_dir: Path, fast_dir: Path | None = None) -> CascadeRecord:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    model_dir = Path(args[0] if args else "model")
+    from training.cli import model_dir_arg
+
+    model_dir = model_dir_arg("cascade", __doc__, argv)
     try:
         cascade = calibrate(model_dir)
     except (DataError, CardError, ModelLoadError, KeyError) as exc:

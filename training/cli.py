@@ -1,4 +1,8 @@
-"""`python -m training`: train a model on MNIST (or another layout) and write it to model/."""
+"""`python -m training [STEP] ...`: every training step behind one command.
+
+With no step (or `train`), trains a model on MNIST (or another layout) and writes it to model/;
+the other steps each live in their own module (`python -m training STEP --help`).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from training.models import ARCHITECTURES
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m training",
+        prog="python -m training [train]",
         description="Train a digit classifier, evaluate it on the official MNIST test set, "
         f"and write {MODEL_FILENAME}, {METRICS_FILENAME} and plots to the output directory.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -78,18 +82,38 @@ def load_data(args: argparse.Namespace) -> tuple[Digits, Digits, dict]:
     return data, test, info
 
 
-STEPS = {"widen": "training.widen"}  # `python -m training STEP ...`; no step: train a model
+STEPS = {  # `python -m training STEP ...`: the module whose main(argv) runs it
+    "members": "training.members",  # an ensemble, one member per run
+    "widen": "training.widen",  # fine-tune the cascade's networks on digits beyond MNIST
+    "cascade": "training.cascade",  # the fast network's threshold
+    "detector": "training.detector",  # the not-a-digit detector, and calibration
+    "judge": "training.judge",  # /read's piece judge
+    "litert": "training.litert",  # recompile model.keras for LiteRT, checked
+    "savedmodel": "training.savedmodel",
+    "publish": "training.publish",  # into a model repository, as a new version
+    "export": "training.export",  # MNIST as a folder of images, in the seed's layout
+}
+
+
+def model_dir_arg(step: str, description: str | None, argv: list[str] | None) -> Path:
+    """The one argument of the steps that work on a model folder."""
+    parser = argparse.ArgumentParser(prog=f"python -m training {step}", description=description)
+    parser.add_argument("model_dir", nargs="?", type=Path, default=Path("model"))
+    return parser.parse_args(argv).model_dir
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if argv and argv[0] in STEPS:
         import importlib
 
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         return importlib.import_module(STEPS[argv[0]]).main(argv[1:])
+    if argv and argv[0] == "train":
+        argv = argv[1:]
+    elif argv and argv[0] in ("-h", "--help"):
+        print(__doc__ + "\nsteps: train (the default), " + ", ".join(STEPS) + "\n")
     args = parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         data, test, info = load_data(args)
     except DataError as exc:

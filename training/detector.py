@@ -1,4 +1,4 @@
-"""`python -m training.detector train|calibrate`: say "not a digit" instead of guessing.
+"""`python -m training detector train|calibrate`: say "not a digit" instead of guessing.
 
 `train` fits a small CNN that scores how much a preprocessed image looks like one digit:
 MNIST's training digits (as they are, and put in the upload styles) against generated non-digits
@@ -14,8 +14,8 @@ measures both once, on the official test set and a held-out non-digit set made w
 and other fonts, beside the baseline of the classifier's top probability, and records it all in
 MODEL_DIR's card (`not_a_digit`) with a reliability diagram and the ROC.
 
-    python -m training.detector train [MODEL_DIR]
-    python -m training.detector calibrate [MODEL_DIR]
+    python -m training detector train [MODEL_DIR]
+    python -m training detector calibrate [MODEL_DIR]
 """
 
 from __future__ import annotations
@@ -398,7 +398,7 @@ def calibrate(model_dir: Path) -> NotADigitRecord:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.detector", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m training detector", description=__doc__)
     parser.add_argument("command", choices=("train", "calibrate"))
     parser.add_argument("model_dir", nargs="?", type=Path, default=Path("model"))
     args = parser.parse_args(argv)

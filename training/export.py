@@ -1,4 +1,4 @@
-"""`python -m training.export`: write MNIST as a folder of images in the seed's layout.
+"""`python -m training export`: write MNIST as a folder of images in the seed's layout.
 
 The 2016 tutorial trained on 42,000 files named `<label>.<n>.jpg` in one folder; this rebuilds
 such a folder from the vendored MNIST so its workflow can be re-run (`--layout per-label` writes
@@ -33,7 +33,7 @@ def export_folder(data: Digits, out_dir: Path, fmt: str = "jpg", layout: str = "
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m training.export", description=__doc__.split("\n\n")[0]
+        prog="python -m training export", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("out_dir", type=Path)
     parser.add_argument(

@@ -1,4 +1,4 @@
-"""`python -m training.judge [MODEL_DIR]`: teach /read which candidate pieces are whole digits.
+"""`python -m training judge [MODEL_DIR]`: teach /read which candidate pieces are whole digits.
 
 Reading a number whose digits touch means choosing among candidate cuts (`digits.segment`).
 The classifier cannot choose: it sees one piece scaled to 20x20, and a stroke cut off an 8 is a
@@ -164,8 +164,9 @@ def record(model_dir: Path, parameters: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    model_dir = Path(args[0]) if args else Path("model")
+    from training.cli import model_dir_arg
+
+    model_dir = model_dir_arg("judge", __doc__, argv)
     card = train(model_dir)
     print(
         f"judge: validation accuracy {card.validation.accuracy:.2%}; written to {model_dir}/judge"

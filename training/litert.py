@@ -1,4 +1,4 @@
-"""`python -m training.litert [MODEL_DIR]`: compile model.keras into the model.tflite served.
+"""`python -m training litert [MODEL_DIR]`: compile model.keras into the model.tflite served.
 
 The service runs the compiled file (`digits.runtime`: cheaper calls than TensorFlow's, and no
 TensorFlow or Keras at run time; `bench/results.md` has the figures).
@@ -54,11 +54,11 @@ def agreement(model: keras.Model, path: Path, images: np.ndarray) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from training.cli import model_dir_arg
     from training.data import VENDORED_MNIST, load_idx_dir
     from training.evaluate import as_model_input
 
-    args = sys.argv[1:] if argv is None else argv
-    model_dir = Path(args[0] if args else "model")
+    model_dir = model_dir_arg("litert", __doc__, argv)
     model = keras.saving.load_model(model_dir / MODEL_FILENAME, compile=False)
     path = export_litert(model, model_dir)
     test = load_idx_dir(VENDORED_MNIST, "test")

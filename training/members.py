@@ -1,4 +1,4 @@
-"""`python -m training.members`: train an ensemble one member per run, then assemble it.
+"""`python -m training members`: train an ensemble one member per run, then assemble it.
 
 A `deep` network takes about an hour of a 2-core CPU, so an ensemble of five is a working day:
 each member is its own run, writing its own file (`MEMBERS_DIR/<arch>-<K>.keras` with a card
@@ -6,9 +6,9 @@ each member is its own run, writing its own file (`MEMBERS_DIR/<arch>-<K>.keras`
 holds out the same validation split (the base seed's), so the assembled ensemble and the cascade
 are chosen on images none of them trained on.
 
-    python -m training.members train --member 0          # one member, seed 42+0
-    python -m training.members choose                    # ensemble size, on validation only
-    python -m training.members assemble --output-dir model [--members K]  # the first K -> model
+    python -m training members train --member 0          # one member, seed 42+0
+    python -m training members choose                    # ensemble size, on validation only
+    python -m training members assemble --output-dir model [--members K]  # the first K -> model
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def assemble(args: argparse.Namespace) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m training.members", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m training members", description=__doc__)
     parser.add_argument("command", choices=("train", "choose", "assemble"))
     parser.add_argument("--architecture", default="deep")
     parser.add_argument("--member", type=int, default=0, help="member K trains with seed SEED+K")

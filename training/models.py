@@ -213,7 +213,7 @@ ARCHITECTURES = {
         epochs=35,
         batch_size=64,
         patience=35,  # run the whole schedule; selection keeps the best validation epoch
-        members=5,  # trained one per run (python -m training.members), averaged when assembled
+        members=5,  # trained one per run (python -m training members), averaged when assembled
         description="Deotte-style CNNs (32-32-32/2, 64-64-64/2, 128; batch norm, dropout 0.4, "
         "augmentation), averaged",
     ),

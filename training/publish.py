@@ -1,7 +1,7 @@
-"""`python -m training.publish`: add a trained model to a model repository as a new version.
+"""`python -m training publish`: add a trained model to a model repository as a new version.
 
-    python -m training.publish model --repository models            # the next number
-    python -m training.publish model --repository models --version 7
+    python -m training publish model --repository models            # the next number
+    python -m training publish model --repository models --version 7
 
 The version appears whole or not at all (`digits.repository.publish`), so a server watching the
 repository (DIGITS_MODEL_REPOSITORY) loads it, checks it and swaps it in without a restart.
@@ -18,7 +18,7 @@ from digits.runtime import ModelLoadError
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.publish", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m training publish", description=__doc__)
     parser.add_argument("source", type=Path, help="a model folder (model.tflite, metrics.json)")
     parser.add_argument("--repository", type=Path, required=True, help="the repository folder")
     parser.add_argument("--version", type=int, help="a number not taken (default: the next)")

@@ -1,4 +1,4 @@
-"""`python -m training.savedmodel [MODEL_DIR]`: export the model for TensorFlow Serving / KServe.
+"""`python -m training savedmodel [MODEL_DIR]`: export the model for TensorFlow Serving / KServe.
 
 Writes MODEL_DIR/saved_model/1/ (a TF SavedModel, version 1, as TF Serving expects), with a
 `serving_default` signature that takes the same input as the service's model: float32
@@ -34,8 +34,9 @@ def export_saved_model(model: keras.Model, model_dir: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    model_dir = Path(args[0] if args else "model")
+    from training.cli import model_dir_arg
+
+    model_dir = model_dir_arg("savedmodel", __doc__, argv)
     model = keras.saving.load_model(model_dir / MODEL_FILENAME, compile=False)
     print(f"SavedModel written to {export_saved_model(model, model_dir)}/")
     return 0

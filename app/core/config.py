@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     model_repository: Path | None = Field(
         None,
         description="a repository of numbered model versions (<dir>/<n>/model.tflite ..., as "
-        "`python -m training.publish` writes them) to serve instead of model_dir; watched for "
+        "`python -m training publish` writes them) to serve instead of model_dir; watched for "
         "new versions",
     )
     model_version: int | None = Field(

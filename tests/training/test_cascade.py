@@ -16,7 +16,7 @@ from training.data import DataError, Digits
 
 
 def test_committed_calibration_is_what_calibrating_again_gives(tmp_path) -> None:
-    """The shipped threshold and figures come from `python -m training.cascade model`."""
+    """The shipped threshold and figures come from `python -m training cascade model`."""
     copy = tmp_path / "model"
     shutil.copytree(MODEL_DIR, copy, ignore=shutil.ignore_patterns("saved_model", "*.png"))
     committed = json.loads((MODEL_DIR / METRICS_FILENAME).read_text())["cascade"]

@@ -1,0 +1,102 @@
+"""Digits beyond MNIST through the app: typed, in other hands, at low resolution.
+
+Makes uploads of each kind in every upload style (`training.kinds.upload`: validation fonts and
+MNIST's validation split by default, which no network trained on), posts each to `/predict` of
+the app in-process (the committed model), and prints per kind and style the share whose answer
+or best guess is right, the share refused (any 4xx: `not_a_digit`, `no_digit_found`), and the
+accuracy among the answered. MNIST's own digits in the same styles are the first rows.
+
+    .venv/bin/python -m bench.kinds [--count 400] [--split validation]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+import numpy as np
+
+from synthesis.styles import STYLES
+from synthesis.uploads import STYLES as MNIST_STYLES
+from training.data import mnist_digits
+from training.kinds import KINDS, upload
+
+SEED = 90_000  # a seed none of the training sets used
+
+
+def uploads(kind: str, split: str, count: int, digits) -> list[tuple[str, int, bytes]]:
+    """(style, label, bytes), `count` per style of the kind."""
+    rng = np.random.default_rng([SEED, len(kind)])
+    made = []
+    for style in STYLES:
+        for i in range(count):
+            if kind == "typed":
+                label, source = int(rng.integers(10)), None
+            else:
+                pick = int(rng.integers(len(digits)))
+                label, source = int(digits.labels[pick]), digits.images[pick]
+            made.append((style, label, upload(kind, style, label, source, split, SEED + i)))
+    return made
+
+
+def mnist_uploads(count: int, digits) -> list[tuple[str, int, bytes]]:
+    return [
+        (style, int(digits.labels[i]), make(digits.images[i]))
+        for style, make in MNIST_STYLES.items()
+        for i in range(count)
+    ]
+
+
+def tally(client, made: list[tuple[str, int, bytes]]) -> dict[str, tuple[int, int, int]]:
+    """Per style: (guesses right, refused, answered right)."""
+    counts: dict[str, list[int]] = {}
+    for style, label, data in made:
+        response = client.post("/predict", content=data, headers={"Content-Type": "image/png"})
+        body = response.json()
+        answer = body if response.status_code == 200 else body.get("prediction") or {}
+        right = answer.get("digit") == label
+        row = counts.setdefault(style, [0, 0, 0, 0])
+        row[0] += right
+        row[1] += response.status_code != 200
+        row[2] += right and response.status_code == 200
+        row[3] += 1
+    return {style: tuple(row) for style, row in counts.items()}
+
+
+def rows(kind: str, counts: dict[str, tuple]) -> list[str]:
+    lines = []
+    for style, (right, refused, answered_right, total) in [*counts.items(), ("all", ())][:-1]:
+        answered = total - refused
+        lines.append(
+            f"| {kind} | {style} | {right / total:.1%} | {refused / total:.1%} "
+            f"| {answered_right / answered if answered else 0:.1%} |"
+        )
+    total = [sum(column) for column in zip(*counts.values(), strict=True)]
+    answered = total[3] - total[1]
+    lines.append(
+        f"| {kind} | **all** | **{total[0] / total[3]:.1%}** | **{total[1] / total[3]:.1%}** "
+        f"| **{total[2] / answered if answered else 0:.1%}** |"
+    )
+    return lines
+
+
+def main() -> None:
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from bench.harness import make_client  # the app in-process, on the committed model
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=400, help="uploads per kind and style")
+    parser.add_argument("--split", choices=("validation",), default="validation")
+    args = parser.parse_args()
+    digits = mnist_digits(args.split)
+    print(f"{args.count} uploads per kind and style ({args.split} fonts and digits), /predict\n")
+    print("| kind | style | right | refused | right among answered |\n|---|---|---|---|---|")
+    with make_client() as client:
+        print("\n".join(rows("mnist", tally(client, mnist_uploads(args.count, digits)))))
+        for kind in KINDS:
+            made = uploads(kind, args.split, args.count, digits)
+            print("\n".join(rows(kind, tally(client, made))))
+
+
+if __name__ == "__main__":
+    main()
