@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +42,7 @@ from training.nondigits import (
     not_one_digit_inputs,
     styled_digit_inputs,
 )
+from training.small import fit_and_write
 
 DETECTOR_DIR = "detector"
 SEEDS = {"train": 1, "validation": 2, "held_out": 3}  # non-digits and styles differ per set
@@ -67,8 +67,10 @@ EPOCHS, BATCH = 8, 128
 BINS = 15
 
 
-def build_detector():
-    """A small CNN: a preprocessed 28x28 image -> the probability that it shows a digit."""
+def build_detector(width: int = 1):
+    """A small CNN: a preprocessed 28x28 image -> the probability that it shows a digit;
+    `width` multiplies every layer's filters and units (the width served is chosen on
+    validation)."""
     import keras
     from keras import layers
 
@@ -78,13 +80,13 @@ def build_detector():
         [
             keras.Input(INPUT_SHAPE),
             layers.Rescaling(1 / 255),
-            *conv_block(16),
+            *conv_block(16 * width),
             layers.MaxPooling2D(2),
-            *conv_block(32),
+            *conv_block(32 * width),
             layers.MaxPooling2D(2),
-            *conv_block(64),
+            *conv_block(64 * width),
             layers.Flatten(),
-            layers.Dense(64, activation="relu"),
+            layers.Dense(64 * width, activation="relu"),
             layers.Dropout(0.3),
             layers.Dense(1, activation="sigmoid"),
         ],
@@ -103,16 +105,11 @@ def with_styles(images: np.ndarray, count: int, seed: int) -> np.ndarray:
     return np.concatenate([images.astype(np.float32), styled_digit_inputs(images[:count], seed)])
 
 
-def train(model_dir: Path) -> ModelCard:
-    import keras
-
-    from training.litert import agreement, export_litert
-    from training.train import library_versions, seed_everything
-
-    classifier_card = ModelCard.read(model_dir)
+def train(model_dir: Path, width: int = 1) -> ModelCard:
+    split = ModelCard.read(model_dir).training
     train_part, validation = card_split(model_dir)
     whole_cuts, wrong_cuts = cut_pieces(train_part, COUNTS["cuts"], SEEDS["train"])
-    beyond = [images[..., 0] for images, _ in kinds_of("train", train_part).values()]
+    beyond = [images for images, _ in kinds_of("train", train_part).values()]
     x, y = labelled(
         np.concatenate(
             [
@@ -133,55 +130,36 @@ def train(model_dir: Path) -> ModelCard:
         np.concatenate(
             [
                 with_styles(validation.images, len(validation), SEEDS["validation"]),
-                *(images[..., 0] for images, _ in kinds_of("validation", validation).values()),
+                *(images for images, _ in kinds_of("validation", validation).values()),
             ]
         ),
         nondigit_inputs(COUNTS["validation"], SEEDS["validation"], TRAIN_FONTS),
     )
-    seed_everything(SEEDS["train"])
-    detector = build_detector()
     weights = {0: len(y) / (2 * (y == 0).sum()), 1: len(y) / (2 * (y == 1).sum())}
-    schedule = keras.optimizers.schedules.CosineDecay(1e-3, EPOCHS * int(np.ceil(len(x) / BATCH)))
-    detector.compile(
-        optimizer=keras.optimizers.Adam(schedule), loss="binary_crossentropy", metrics=["accuracy"]
-    )
-    history = detector.fit(
-        x,
-        y,
-        batch_size=BATCH,
+    return fit_and_write(
+        build_detector(width),
+        (x, y),
+        (val_x, val_y),
+        model_dir / DETECTOR_DIR,
+        seed=SEEDS["train"],
         epochs=EPOCHS,
-        verbose=2,
+        batch=BATCH,
+        loss="binary_crossentropy",
         class_weight=weights,
-        validation_data=(val_x, val_y),
-    )
-    out = model_dir / DETECTOR_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    detector.save(out / "model.keras")
-    check = agreement(detector, export_litert(detector, out), val_x[:2000])
-    card = ModelCard(
         model=ModelSection(
             name="digit-detector",
             architecture="detector",
             description="a small CNN scoring whether a preprocessed image shows a digit at all",
-            parameters=detector.count_params(),
             file="model.keras",
         ),
         training={
-            "seed": classifier_card.training["seed"],
-            "validation_size": len(validation),
+            "split": {"seed": split["seed"], "validation_size": split["validation_size"]},
             "digits": len(x) - int((y == 0).sum()),
             "digits_beyond_mnist": COUNTS_BEYOND["train"],
             "nondigits": int((y == 0).sum()),
-            "epochs": EPOCHS,
-            "history": {k: [round(float(v), 6) for v in vs] for k, vs in history.history.items()},
+            "width": width,
         },
-        validation={"accuracy": round(float(history.history["val_accuracy"][-1]), 6)},
-        serving=check,
-        versions=library_versions(),
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    card.write(out)
-    return card
 
 
 def in_chunks(network, images: np.ndarray, size: int = 1000) -> np.ndarray:
@@ -305,9 +283,7 @@ def calibrate(model_dir: Path) -> NotADigitRecord:
     val_tempered = temper(val_probabilities, temperature)
     styled_val = styled_digit_inputs(validation.images, SEEDS["validation"])
     val_nondigits = nondigit_inputs(COUNTS["validation"], SEEDS["validation"], TRAIN_FONTS)
-    beyond = {
-        kind: images[..., 0] for kind, (images, _) in kinds_of("validation", validation).items()
-    }
+    beyond = {kind: images for kind, (images, _) in kinds_of("validation", validation).items()}
     val_scores = {
         "mnist": in_chunks(detector, validation.images)[:, 0],
         "styled": in_chunks(detector, styled_val)[:, 0],
@@ -401,11 +377,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training detector", description=__doc__)
     parser.add_argument("command", choices=("train", "calibrate"))
     parser.add_argument("model_dir", nargs="?", type=Path, default=Path("model"))
+    parser.add_argument("--width", type=int, default=1, help="train: the layers' width factor")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         if args.command == "train":
-            card = train(args.model_dir)
+            card = train(args.model_dir, args.width)
             print(f"detector: validation accuracy {card.validation.accuracy:.4%}")
             return 0
         record = calibrate(args.model_dir)

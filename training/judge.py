@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +32,7 @@ from digits.segment import CONTEXT_SHAPE, context_input, find_digits
 from synthesis.numbers import compose_number, placed_upload
 from training.data import card_split
 from training.pieces import NOT_WHOLE, labelled_candidates
+from training.small import fit_and_write
 
 JUDGE_DIR = "judge"
 NUMBERS = {"train": 9000, "validation": 1500}
@@ -93,11 +93,6 @@ def build_judge():
 
 
 def train(model_dir: Path) -> ModelCard:
-    import keras
-
-    from training.litert import agreement, export_litert
-    from training.train import library_versions, seed_everything
-
     train_part, validation = card_split(model_dir)
     started = time.perf_counter()
     x, y = pieces(train_part.images, train_part.labels, NUMBERS["train"], SEEDS["train"])
@@ -106,50 +101,31 @@ def train(model_dir: Path) -> ModelCard:
     )
     made = time.perf_counter() - started
     print(f"{len(x)} training pieces, {len(val_x)} validation pieces in {made:.0f} s", flush=True)
-    seed_everything(SEEDS["train"])
-    judge = build_judge()
-    schedule = keras.optimizers.schedules.CosineDecay(1e-3, EPOCHS * int(np.ceil(len(x) / BATCH)))
-    judge.compile(
-        optimizer=keras.optimizers.Adam(schedule),
+    card = fit_and_write(
+        build_judge(),
+        (x, y),
+        (val_x, val_y),
+        model_dir / JUDGE_DIR,
+        seed=SEEDS["train"],
+        epochs=EPOCHS,
+        batch=BATCH,
         loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    history = judge.fit(
-        x, y, batch_size=BATCH, epochs=EPOCHS, verbose=2, validation_data=(val_x, val_y)
-    )
-    out = model_dir / JUDGE_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    judge.save(out / "model.keras")
-    check = agreement(judge, export_litert(judge, out), val_x[:2000].astype(np.float32))
-    card = ModelCard(
         model=ModelSection(
             name="piece-judge",
             architecture="judge",
             description="a small CNN that says which candidate piece of a number is one whole "
             "digit, seeing it among its neighbours",
-            parameters=judge.count_params(),
             file="model.keras",
             input={"shape": list(CONTEXT_SHAPE), "dtype": "float32", "pixel_range": [0, 255]},
         ),
         training={
-            "seed": SEEDS["train"],
             "numbers": NUMBERS,
             "pieces": len(x),
             "not_whole": int((y == NOT_WHOLE).sum()),
-            "epochs": EPOCHS,
             "data_seconds": round(made),
-            "history": {k: [round(float(v), 6) for v in vs] for k, vs in history.history.items()},
         },
-        validation={
-            "accuracy": round(float(history.history["val_accuracy"][-1]), 6),
-            "size": len(val_x),
-        },
-        serving=check,
-        versions=library_versions(),
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    card.write(out)
-    record(model_dir, judge.count_params())
+    record(model_dir, card.model.parameters)
     return card
 
 
