@@ -19,8 +19,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras
 import numpy as np
 
+from digits.contract import as_model_input
 from training.data import VENDORED_MNIST, load_idx_dir, split_holdout
-from training.evaluate import as_model_input
 
 
 def main() -> None:

@@ -23,8 +23,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras
 
+from digits.contract import as_model_input
 from training.data import VENDORED_MNIST, load_idx_dir, split_holdout
-from training.evaluate import as_model_input
 from training.models import ARCHITECTURES
 from training.train import TrainConfig, fit_member
 

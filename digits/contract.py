@@ -5,6 +5,8 @@ A model takes raw pixel values (0-255, light digit on dark background, as in MNI
 from training. It returns one probability per label.
 """
 
+import numpy as np
+
 IMAGE_SIZE = 28
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 PIXEL_MAX = 255
@@ -28,3 +30,8 @@ def describe() -> dict:
         "polarity": "light digit on dark background",
         "labels": list(LABELS),
     }
+
+
+def as_model_input(images: np.ndarray) -> np.ndarray:
+    """uint8 (N, 28, 28) -> float32 (N, 28, 28, 1) raw pixels, the contract's input."""
+    return images.astype(np.float32)[..., np.newaxis]

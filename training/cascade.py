@@ -18,7 +18,7 @@ import numpy as np
 
 from digits.card import CardError, CascadeEvaluation, CascadeRecord, ModelCard
 from digits.cascade import unsure
-from digits.contract import METRICS_FILENAME, SERVING_FILENAME
+from digits.contract import METRICS_FILENAME, SERVING_FILENAME, as_model_input
 from digits.runtime import ModelLoadError, sha256
 from training.data import (
     VENDORED_MNIST,
@@ -28,7 +28,6 @@ from training.data import (
     load_idx_dir,
     split_holdout,
 )
-from training.evaluate import as_model_input
 from training.litert import run_litert
 
 FAST_DIR = "fast"  # where the fast network lives inside the model folder

@@ -34,6 +34,7 @@ from digits.runtime import LiteRTModel, ModelLoadError, sha256
 from digits.screening import temper
 from synthesis.nondigits import HELD_OUT_FONTS, KINDS, TRAIN_FONTS
 from training.data import VENDORED_MNIST, DataError, Digits, card_split, load_idx_dir
+from training.evaluate import BINS, auroc, fit_temperature, refused_at, reliability, roc
 from training.kinds import COUNTS as COUNTS_BEYOND
 from training.kinds import kinds_of
 from training.nondigits import (
@@ -64,7 +65,6 @@ REFUSE_DIGITS = {
     "low_resolution": 0.015,
 }
 EPOCHS, BATCH = 8, 128
-BINS = 15
 
 
 def build_detector(width: int = 1):
@@ -176,62 +176,6 @@ def served_classifier(model_dir: Path, card: ModelCard):
         return full, card.model.name
     fast = LiteRTModel.open(model_dir / card.cascade.fast_model)
     return Cascade(fast, full, card.cascade.threshold), card.cascade.name
-
-
-def negative_log_likelihood(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    picked = probabilities[np.arange(len(labels)), labels]
-    return float(-np.log(np.maximum(picked, 1e-12)).mean())
-
-
-def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """The temperature of least log-loss, on a fine logarithmic grid."""
-    grid = np.exp(np.linspace(np.log(0.25), np.log(4.0), 281))
-    losses = [negative_log_likelihood(temper(probabilities, t), labels) for t in grid]
-    return round(float(grid[int(np.argmin(losses))]), 4)
-
-
-def reliability(probabilities: np.ndarray, labels: np.ndarray) -> tuple[float, list[dict]]:
-    """Expected calibration error over BINS equal-width confidence bins, and the bins."""
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == labels
-    edges = np.linspace(0, 1, BINS + 1)
-    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, BINS - 1)
-    bins, error = [], 0.0
-    for b in range(BINS):
-        members = which == b
-        count = int(members.sum())
-        if count:
-            gap = abs(correct[members].mean() - confidence[members].mean())
-            error += gap * count / len(labels)
-        bins.append(
-            {
-                "confidence": round(float(confidence[members].mean()), 6) if count else None,
-                "accuracy": round(float(correct[members].mean()), 6) if count else None,
-                "count": count,
-            }
-        )
-    return round(float(error), 6), bins
-
-
-def auroc(digit_scores: np.ndarray, nondigit_scores: np.ndarray) -> float:
-    """Probability that a digit scores above a non-digit (ties count half)."""
-    below = np.sort(nondigit_scores)
-    under = np.searchsorted(below, digit_scores, "left")
-    tied = np.searchsorted(below, digit_scores, "right") - under
-    return round(float((under + tied / 2).mean() / len(below)), 6)
-
-
-def refused_at(digit_scores: np.ndarray, nondigit_scores: np.ndarray, share: float) -> float:
-    """Share of non-digits refused by the threshold that refuses `share` of the digits."""
-    threshold = np.quantile(digit_scores, share)
-    return round(float((nondigit_scores < threshold).mean()), 6)
-
-
-def roc(digit_scores: np.ndarray, nondigit_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    thresholds = np.unique(np.concatenate([digit_scores, nondigit_scores]))
-    digits = np.searchsorted(np.sort(digit_scores), thresholds) / len(digit_scores)
-    nondigits = np.searchsorted(np.sort(nondigit_scores), thresholds) / len(nondigit_scores)
-    return digits, nondigits
 
 
 def held_out_by_kind(count: int) -> dict[str, np.ndarray]:

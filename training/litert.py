@@ -54,9 +54,9 @@ def agreement(model: keras.Model, path: Path, images: np.ndarray) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from digits.contract import as_model_input
     from training.cli import model_dir_arg
     from training.data import VENDORED_MNIST, load_idx_dir
-    from training.evaluate import as_model_input
 
     model_dir = model_dir_arg("litert", __doc__, argv)
     model = keras.saving.load_model(model_dir / MODEL_FILENAME, compile=False)

@@ -80,7 +80,7 @@ def choose(args: argparse.Namespace) -> int:
     ensemble's size is chosen here, where the test set is not read."""
     import keras
 
-    from training.evaluate import as_model_input
+    from digits.contract import as_model_input
 
     paths = member_paths(args)
     split = json.loads(paths[0].with_suffix(".json").read_text())["split"]

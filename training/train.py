@@ -14,9 +14,10 @@ import tensorflow as tf
 
 from digits import contract
 from digits.card import ModelCard
+from digits.contract import as_model_input
 from training.data import Digits, fingerprint, split_holdout
 from training.distill import Distiller, accuracy, distillation_loss
-from training.evaluate import as_model_input, evaluate
+from training.evaluate import evaluate
 from training.litert import agreement, export_litert
 from training.models import ARCHITECTURES
 from training.plots import plot_confusion_matrix, plot_learning_curves

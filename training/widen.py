@@ -136,7 +136,8 @@ def install_fast() -> None:
     import keras
 
     from digits.card import ModelCard
-    from training.evaluate import as_model_input, evaluate
+    from digits.contract import as_model_input
+    from training.evaluate import evaluate
     from training.train import write_artifacts
 
     path = RUNS / "fast.keras"

@@ -13,11 +13,10 @@ import pytest
 from app.model import load_model
 from bench.harness import MODEL_DIR
 from digits.cascade import unsure
-from digits.contract import METRICS_FILENAME, SERVING_FILENAME
+from digits.contract import METRICS_FILENAME, SERVING_FILENAME, as_model_input
 from digits.runtime import LiteRTModel
 from digits.screening import split, temper
 from training.data import Digits
-from training.evaluate import as_model_input
 
 
 def test_served_cascade_is_its_two_stages_by_the_rule(sample_digits: Digits) -> None:

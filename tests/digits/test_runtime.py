@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 
 from bench.harness import MODEL_DIR
-from digits.contract import SERVING_FILENAME
+from digits.contract import SERVING_FILENAME, as_model_input
 from digits.runtime import LiteRTModel, interpreter_class
 from training.data import Digits
-from training.evaluate import as_model_input
 
 
 def test_any_sequence_of_batch_sizes_gives_each_image_the_same_answer(

@@ -10,9 +10,9 @@ import pytest
 import tensorflow as tf
 
 from bench.harness import MODEL_DIR
-from digits.contract import INPUT_SHAPE, SERVING_FILENAME
+from digits.contract import INPUT_SHAPE, SERVING_FILENAME, as_model_input
 from training.data import MNIST_SHA256
-from training.evaluate import as_model_input, evaluate
+from training.evaluate import evaluate
 from training.litert import TOLERANCE, run_litert
 
 

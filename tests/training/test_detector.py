@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bench.harness import MODEL_DIR
-from training.detector import auroc, fit_temperature, refused_at, reliability
+from training.evaluate import auroc, fit_temperature, refused_at, reliability
 
 
 def test_temperature_is_fitted_to_make_confidence_honest() -> None:

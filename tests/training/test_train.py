@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from bench.harness import MODEL_DIR
+from digits.contract import as_model_input
 from training.cli import main
 from training.data import VENDORED_MNIST, Digits, load_idx_dir
 from training.distill import LABEL_WEIGHT, distillation_loss
-from training.evaluate import as_model_input, evaluate
+from training.evaluate import evaluate
 from training.train import TrainConfig, train
 
 
