@@ -1,20 +1,24 @@
-"""`python -m training detector train|calibrate`: say "not a digit" instead of guessing.
+"""`python -m training detector train|choose|calibrate`: say "not a digit" instead of guessing.
 
 `train` fits a small CNN that scores how much a preprocessed image looks like one digit:
-MNIST's training digits (as they are, and put in the upload styles) against generated non-digits
+MNIST's training digits (as they are, and put in the upload styles) and digits beyond MNIST
+(typed in the training fonts, other hands, low resolution: `training.kinds`) against generated
+non-digits
 (`training.nondigits`), preprocessed exactly as the service prepares uploads, and against what a
 reader of numbers must not take for one digit (touching pairs, fragments of a digit, and the
 wrong cuts among the candidate pieces of touching numbers, whose right cuts count as digits).
 It is written to MODEL_DIR/detector/ with its card, compiled for LiteRT.
 
+`choose` compares trained detectors on validation (the width served is chosen there);
 `calibrate` then decides, on the validation split only: the temperature that makes the served
 classifier's confidence mean what it says (least log-loss), and the detector's threshold (the
-highest that refuses at most REFUSE_DIGITS of the validation digits, plain and styled). It then
+highest that refuses at most REFUSE_DIGITS of each kind of validation digit). It then
 measures both once, on the official test set and a held-out non-digit set made with other seeds
 and other fonts, beside the baseline of the classifier's top probability, and records it all in
 MODEL_DIR's card (`not_a_digit`) with a reliability diagram and the ROC.
 
-    python -m training detector train [MODEL_DIR]
+    python -m training detector train [MODEL_DIR] [--width 2]
+    python -m training detector choose [MODEL_DIR] --compare DETECTOR_DIR ...   # on validation
     python -m training detector calibrate [MODEL_DIR]
 """
 
@@ -35,7 +39,9 @@ from digits.screening import temper
 from synthesis.nondigits import HELD_OUT_FONTS, KINDS, TRAIN_FONTS
 from training.data import VENDORED_MNIST, DataError, Digits, card_split, load_idx_dir
 from training.evaluate import BINS, auroc, fit_temperature, refused_at, reliability, roc
+from training.kinds import CACHE as KINDS_CACHE
 from training.kinds import COUNTS as COUNTS_BEYOND
+from training.kinds import KINDS as DIGIT_KINDS
 from training.kinds import kinds_of
 from training.nondigits import (
     cut_pieces,
@@ -65,6 +71,8 @@ REFUSE_DIGITS = {
     "low_resolution": 0.015,
 }
 EPOCHS, BATCH = 8, 128
+CACHE = KINDS_CACHE.parent / "detector"
+DATA_VERSION = 1  # bump when what the detector learns from changes
 
 
 def build_detector(width: int = 1):
@@ -105,8 +113,14 @@ def with_styles(images: np.ndarray, count: int, seed: int) -> np.ndarray:
     return np.concatenate([images.astype(np.float32), styled_digit_inputs(images[:count], seed)])
 
 
-def train(model_dir: Path, width: int = 1) -> ModelCard:
+def training_data(model_dir: Path) -> dict[str, np.ndarray]:
+    """The detector's training and validation images and labels, made once and kept in
+    `.cache/detector/` (every width trains on the same images)."""
     split = ModelCard.read(model_dir).training
+    path = CACHE / f"detector-{split['seed']}-{split['validation_size']}-v{DATA_VERSION}.npz"
+    if path.exists():
+        with np.load(path) as stored:
+            return dict(stored)
     train_part, validation = card_split(model_dir)
     whole_cuts, wrong_cuts = cut_pieces(train_part, COUNTS["cuts"], SEEDS["train"])
     beyond = [images for images, _ in kinds_of("train", train_part).values()]
@@ -135,6 +149,22 @@ def train(model_dir: Path, width: int = 1) -> ModelCard:
         ),
         nondigit_inputs(COUNTS["validation"], SEEDS["validation"], TRAIN_FONTS),
     )
+    data = {"x": as_bytes(x), "y": y, "val_x": as_bytes(val_x), "val_y": val_y}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **data)
+    return data
+
+
+def as_bytes(images: np.ndarray) -> np.ndarray:
+    """0-255 pixels kept as bytes (a quarter of the memory, as MNIST's own are)."""
+    return images.round().clip(0, 255).astype(np.uint8)
+
+
+def train(model_dir: Path, width: int = 1) -> ModelCard:
+    split = ModelCard.read(model_dir).training
+    data = training_data(model_dir)
+    x, y = data["x"].astype(np.float32), data["y"]
+    val_x, val_y = data["val_x"].astype(np.float32), data["val_y"]
     weights = {0: len(y) / (2 * (y == 0).sum()), 1: len(y) / (2 * (y == 1).sum())}
     return fit_and_write(
         build_detector(width),
@@ -210,6 +240,49 @@ def on_mnist_test(
     }
 
 
+def validation_inputs(validation: Digits) -> dict[str, np.ndarray]:
+    """The validation images every detector choice is made on: MNIST's validation digits as they
+    are and in the upload styles, each kind of digit beyond MNIST, and non-digits."""
+    return {
+        "mnist": validation.images.astype(np.float32),
+        "styled": styled_digit_inputs(validation.images, SEEDS["validation"]),
+        **{kind: images for kind, (images, _) in kinds_of("validation", validation).items()},
+        "nondigits": nondigit_inputs(COUNTS["validation"], SEEDS["validation"], TRAIN_FONTS),
+    }
+
+
+def validation_scores(detector, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {name: in_chunks(detector, images)[:, 0] for name, images in inputs.items()}
+
+
+def pick_threshold(scores: dict[str, np.ndarray]) -> float:
+    """The highest threshold that refuses at most REFUSE_DIGITS of each kind of digit."""
+    return round(float(min(np.quantile(scores[k], share) for k, share in REFUSE_DIGITS.items())), 6)
+
+
+def choose(detector_dirs: list[Path], model_dir: Path) -> None:
+    """Detectors side by side on validation: each at its own threshold (`pick_threshold`), the
+    share of validation non-digits it refuses (higher is better) and of each kind of digit."""
+    _, validation = card_split(model_dir)
+    inputs = validation_inputs(validation)
+    print(
+        "| detector | parameters | threshold | non-digits refused | "
+        + " | ".join(f"{k} refused" for k in REFUSE_DIGITS)
+        + " |"
+    )
+    for folder in detector_dirs:
+        detector = LiteRTModel.open(folder / SERVING_FILENAME, outputs=1)
+        scores = validation_scores(detector, inputs)
+        threshold = pick_threshold(scores)
+        refused = {k: float((v < threshold).mean()) for k, v in scores.items()}
+        print(
+            f"| {folder} | {ModelCard.read(folder).model.parameters:,} | {threshold:.4f} "
+            f"| {refused['nondigits']:.2%} | "
+            + " | ".join(f"{refused[k]:.2%}" for k in REFUSE_DIGITS)
+            + " |"
+        )
+
+
 def calibrate(model_dir: Path) -> NotADigitRecord:
     from training.plots import plot_reliability, plot_roc
 
@@ -225,18 +298,8 @@ def calibrate(model_dir: Path) -> NotADigitRecord:
     val_probabilities = in_chunks(classifier, validation.images)
     temperature = fit_temperature(val_probabilities, validation.labels)
     val_tempered = temper(val_probabilities, temperature)
-    styled_val = styled_digit_inputs(validation.images, SEEDS["validation"])
-    val_nondigits = nondigit_inputs(COUNTS["validation"], SEEDS["validation"], TRAIN_FONTS)
-    beyond = {kind: images for kind, (images, _) in kinds_of("validation", validation).items()}
-    val_scores = {
-        "mnist": in_chunks(detector, validation.images)[:, 0],
-        "styled": in_chunks(detector, styled_val)[:, 0],
-        **{kind: in_chunks(detector, images)[:, 0] for kind, images in beyond.items()},
-        "nondigits": in_chunks(detector, val_nondigits)[:, 0],
-    }
-    threshold = round(
-        float(min(np.quantile(val_scores[k], share) for k, share in REFUSE_DIGITS.items())), 6
-    )
+    val_scores = validation_scores(detector, validation_inputs(validation))
+    threshold = pick_threshold(val_scores)
 
     # measured once, after
     raw_test, test_scores = outputs(classifier, detector, test.images)
@@ -271,7 +334,7 @@ def calibrate(model_dir: Path) -> NotADigitRecord:
             "styled_digits_refused": round(float((val_scores["styled"] < threshold).mean()), 6),
             **{
                 f"{kind}_refused": round(float((val_scores[kind] < threshold).mean()), 6)
-                for kind in beyond
+                for kind in DIGIT_KINDS
             },
             "nondigits_refused": round(float((val_scores["nondigits"] < threshold).mean()), 6),
         },
@@ -319,12 +382,18 @@ def calibrate(model_dir: Path) -> NotADigitRecord:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training detector", description=__doc__)
-    parser.add_argument("command", choices=("train", "calibrate"))
+    parser.add_argument("command", choices=("train", "calibrate", "choose"))
     parser.add_argument("model_dir", nargs="?", type=Path, default=Path("model"))
+    parser.add_argument(
+        "--compare", type=Path, nargs="+", help="choose: detector folders to compare on validation"
+    )
     parser.add_argument("--width", type=int, default=1, help="train: the layers' width factor")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
+        if args.command == "choose":
+            choose(args.compare or [args.model_dir / DETECTOR_DIR], args.model_dir)
+            return 0
         if args.command == "train":
             card = train(args.model_dir, args.width)
             print(f"detector: validation accuracy {card.validation.accuracy:.4%}")

@@ -6,16 +6,17 @@ digits (training fonts), digits in other hands and at low resolution (`training.
 network per run, each writing its own file under RUNS (resumable: a later session runs the
 networks not yet there). MNIST stays in every batch, so what the network knew is kept.
 
-`install` then puts the fine-tuned networks in place (members into model/members, the fast network
-into model/fast, with cards that say how each was made) and assembles the ensemble; the cascade
-and the detector are calibrated after it by their own steps. Every choice is made on validation
-(MNIST's validation split and the validation fonts); the test set is read once, by `assemble`.
+`finish` then puts the fine-tuned networks in place (members into model/members, the fast network
+into model/fast, with cards that say how each was made), assembles the ensemble, calibrates the
+cascade and the detector (`training detector choose` picks which on validation) and records in
+the card what every network was trained on. Every choice is made on validation (MNIST's
+validation split and the validation fonts); the test set is read once, after.
 
     python -m training widen data              # make and cache the images (both splits)
     python -m training widen fast              # one network per run ...
     python -m training widen deep-0            # ... through deep-5
     python -m training widen report            # validation per kind: before and after
-    python -m training widen install
+    python -m training widen finish --detector DIR
 """
 
 from __future__ import annotations
@@ -27,23 +28,52 @@ from pathlib import Path
 
 import numpy as np
 
+from digits.card import ModelCard
+from digits.contract import NUM_CLASSES
+from digits.screening import temper
 from training.data import VENDORED_MNIST, Digits, card_split, load_idx_dir
 from training.kinds import COUNTS, SEEDS, kinds_of
 
 RUNS = Path("runs/widen")
-RECIPE = {"epochs": 2, "learning_rate": 3e-4, "batch_size": {"compact": 128, "deep": 64}}
+RECIPE = {
+    "epochs": 2,
+    "learning_rate": 3e-4,
+    "batch_size": {"compact": 128, "deep": 64},
+    # on MNIST's images the target is this share of the MNIST ensemble's probabilities (the rest
+    # the label): what the networks knew is taught again while they learn the new kinds
+    "teacher_weight": 0.0,
+    "teacher_temperature": 2.0,  # softens the teacher, whose answers on these images are sure
+}
+TEACHER = Path("model/model.tflite")  # the ensemble the networks were first made from
 
 
 def mnist_split() -> tuple[Digits, Digits]:
     return card_split(Path("model"))
 
 
-def training_set() -> tuple[np.ndarray, np.ndarray]:
+def training_set() -> tuple[np.ndarray, np.ndarray, int]:
+    """Images, labels, and how many of them (the first) are MNIST's."""
     train_part, _ = mnist_split()
     extra = kinds_of("train", train_part)
     images = np.concatenate([train_part.images.astype(np.float32), *(x for x, _ in extra.values())])
     labels = np.concatenate([train_part.labels, *(y for _, y in extra.values())])
-    return images[..., np.newaxis], labels
+    return images[..., np.newaxis], labels, len(train_part)
+
+
+def targets(images: np.ndarray, labels: np.ndarray, mnist: int, recipe: dict) -> np.ndarray:
+    """One-hot labels; on the first `mnist` images, mixed with the teacher's probabilities."""
+    from digits.runtime import LiteRTModel, sha256
+
+    soft = np.eye(NUM_CLASSES, dtype=np.float32)[labels]
+    weight = recipe["teacher_weight"]
+    if weight:
+        cache = RUNS / f"teacher-{sha256(TEACHER)[:12]}.npy"
+        if not cache.exists():
+            RUNS.mkdir(parents=True, exist_ok=True)
+            np.save(cache, LiteRTModel.open(TEACHER).predict_all(images[:mnist]))
+        taught = temper(np.load(cache), recipe["teacher_temperature"])
+        soft[:mnist] = (1 - weight) * soft[:mnist] + weight * taught
+    return soft
 
 
 def validation_sets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -64,63 +94,62 @@ def measure(model, sets: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, 
     }
 
 
-def fine_tune(name: str) -> dict:
-    """Fine-tune one network and write RUNS/<name>.keras and its record (.json)."""
+def fine_tune(name: str, runs: Path = RUNS, recipe: dict = RECIPE) -> dict:
+    """Fine-tune one network and write `runs`/<name>.keras and its record (.json)."""
     import keras
 
     from training.train import seed_everything
 
-    target = RUNS / f"{name}.keras"
+    target = runs / f"{name}.keras"
     if target.exists():
         print(f"{target} exists: skipped (delete it to run again)")
         return json.loads(target.with_suffix(".json").read_text())
     seed_everything(SEEDS["train"] * 100 + (0 if name == "fast" else int(name.split("-")[1]) + 1))
     model = keras.saving.load_model(source(name), compile=False)
-    x, y = training_set()
+    x, labels, mnist = training_set()
+    y = targets(x, labels, mnist, recipe)
     sets = validation_sets()
     before = measure(model, sets)
-    batch = RECIPE["batch_size"]["compact" if name == "fast" else "deep"]
-    steps = RECIPE["epochs"] * int(np.ceil(len(x) / batch))
-    schedule = keras.optimizers.schedules.CosineDecay(RECIPE["learning_rate"], steps)
+    batch = recipe["batch_size"]["compact" if name == "fast" else "deep"]
+    steps = recipe["epochs"] * int(np.ceil(len(x) / batch))
+    schedule = keras.optimizers.schedules.CosineDecay(recipe["learning_rate"], steps)
     model.compile(
         optimizer=keras.optimizers.Adam(schedule),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+        loss="categorical_crossentropy",
+        metrics=["categorical_accuracy"],
     )
     started = time.perf_counter()
-    history = model.fit(x, y, batch_size=batch, epochs=RECIPE["epochs"], shuffle=True, verbose=2)
+    history = model.fit(x, y, batch_size=batch, epochs=recipe["epochs"], shuffle=True, verbose=2)
     record = {
         "network": name,
         "from": source(name).as_posix(),
-        "recipe": RECIPE,
-        "trained_on": {
-            "mnist_train_part": int(len(x) - sum(COUNTS["train"].values())),
-            **COUNTS["train"],
-        },
+        "recipe": recipe,
+        "trained_on": {"mnist_train_part": mnist, **COUNTS["train"]},
+        "teacher": TEACHER.as_posix() if recipe["teacher_weight"] else None,
         "wall_time_s": round(time.perf_counter() - started, 1),
         "history": {k: [round(float(v), 6) for v in vs] for k, vs in history.history.items()},
         "validation_before": before,
         "validation_after": measure(model, sets),
     }
-    RUNS.mkdir(parents=True, exist_ok=True)
+    runs.mkdir(parents=True, exist_ok=True)
     model.save(target)
     target.with_suffix(".json").write_text(json.dumps(record, indent=2) + "\n")
     print(f"{name}: validation before {before}, after {record['validation_after']}")
     return record
 
 
-def report() -> None:
+def report(runs: Path = RUNS) -> None:
     """Each fine-tuned network's validation accuracy per kind, before and after."""
-    for path in sorted(RUNS.glob("*.json")):
+    for path in sorted(runs.glob("*.json")):
         record = json.loads(path.read_text())
         before, after = record["validation_before"], record["validation_after"]
         cells = [f"{kind} {before[kind]:.2%} -> {after[kind]:.2%}" for kind in after]
         print(f"| {record['network']} | " + " | ".join(cells) + " |")
 
 
-def install_members() -> None:
+def install_members(runs: Path = RUNS) -> None:
     """Each fine-tuned member over its MNIST-only file, its card extended with how it was made."""
-    for path in sorted(RUNS.glob("deep-*.keras")):
+    for path in sorted(runs.glob("deep-*.keras")):
         record = json.loads(path.with_suffix(".json").read_text())
         target = source(record["network"])
         card = json.loads(target.with_suffix(".json").read_text())
@@ -130,17 +159,16 @@ def install_members() -> None:
         target.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
 
 
-def install_fast() -> None:
+def install_fast(runs: Path = RUNS) -> None:
     """The fine-tuned fast network into model/fast: its file, LiteRT compilation (checked),
     and its card, measured on validation and once on the test set."""
     import keras
 
-    from digits.card import ModelCard
     from digits.contract import as_model_input
     from training.evaluate import evaluate
     from training.train import write_artifacts
 
-    path = RUNS / "fast.keras"
+    path = runs / "fast.keras"
     record = json.loads(path.with_suffix(".json").read_text())
     model = keras.saving.load_model(path, compile=False)
     out = source("fast").parent
@@ -157,6 +185,49 @@ def install_fast() -> None:
     write_artifacts(model, metrics, out, as_model_input(test.images))
 
 
+def beyond_mnist_record(runs: Path) -> dict:
+    """What the networks were fine-tuned on, for the model card."""
+    from synthesis.fonts import TRAIN_FONTS, VALIDATION_FONTS
+
+    records = [json.loads(path.read_text()) for path in sorted(runs.glob("*.json"))]
+    return {
+        "trained_on": {"mnist": "the training part of the card's split", **COUNTS["train"]},
+        "validated_on": {"mnist": "the card's validation split", **COUNTS["validation"]},
+        "fonts": {"train": list(TRAIN_FONTS), "validation": list(VALIDATION_FONTS)},
+        "networks": {
+            r["network"]: {
+                "recipe": r["recipe"],
+                "validation_before": r["validation_before"],
+                "validation_after": r["validation_after"],
+            }
+            for r in records
+        },
+    }
+
+
+def finish(runs: Path, detector: Path | None, model_dir: Path = Path("model")) -> None:
+    """Everything after the networks are fine-tuned, in order: install them, assemble the
+    ensemble (test set read once), calibrate the cascade, put the chosen detector in place and
+    calibrate it, name the judge again, and record what it was all trained on."""
+    from training import cascade, judge, members
+    from training.detector import DETECTOR_DIR
+    from training.detector import calibrate as calibrate_detector
+
+    install_members(runs)
+    install_fast(runs)
+    members.main(["assemble", "--output-dir", str(model_dir)])
+    cascade.calibrate(model_dir)
+    if detector is not None and detector.resolve() != (model_dir / DETECTOR_DIR).resolve():
+        shutil.rmtree(model_dir / DETECTOR_DIR)
+        shutil.copytree(detector, model_dir / DETECTOR_DIR)
+    calibrate_detector(model_dir)
+    judge_card = ModelCard.read(model_dir / judge.JUDGE_DIR)
+    judge.record(model_dir, judge_card.model.parameters)
+    card = ModelCard.read(model_dir)
+    card.training["beyond_mnist"] = beyond_mnist_record(runs)
+    card.write(model_dir)
+
+
 def main(argv: list[str]) -> int:
     import argparse
 
@@ -165,18 +236,27 @@ def main(argv: list[str]) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("step", help="data, fast, deep-K, report or install")
+    parser.add_argument("step", help="data, fast, deep-K, report or finish")
+    parser.add_argument("--detector", type=Path, help="finish: the detector folder chosen")
+    parser.add_argument("--runs", type=Path, default=RUNS, help="where the fine-tuned files go")
+    parser.add_argument("--epochs", type=int, default=RECIPE["epochs"])
+    parser.add_argument("--learning-rate", type=float, default=RECIPE["learning_rate"])
+    parser.add_argument("--teacher-weight", type=float, default=RECIPE["teacher_weight"])
     args = parser.parse_args(argv)
+    recipe = {
+        **RECIPE,
+        "epochs": args.epochs,
+        "learning_rate": args.learning_rate,
+        "teacher_weight": args.teacher_weight,
+    }
     if args.step == "data":
         training_set(), validation_sets()
     elif args.step == "report":
-        report()
-    elif args.step == "install":
-        install_members()
-        if (RUNS / "fast.keras").exists():
-            install_fast()
+        report(args.runs)
+    elif args.step == "finish":
+        finish(args.runs, args.detector)
     elif args.step == "fast" or args.step.startswith("deep-"):
-        fine_tune(args.step)
+        fine_tune(args.step, args.runs, recipe)
     else:
         parser.error(f"unknown step {args.step!r}")
     return 0
