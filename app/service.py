@@ -26,10 +26,11 @@ from app.telemetry import Telemetry
 from app.uploads import Upload, UploadReader
 from app.versions import LoadedVersion, ModelVersions
 from digits.contract import describe
-from digits.errors import ImageRejected, NotADigit
+from digits.errors import ImageRejected, NotADigit, SeveralDigits
 from digits.preprocess import open_image, pixel_count, to_model_input, to_png
 from digits.screening import split
 from digits.segment import (
+    MAX_DIGITS,
     Reading,
     Segment,
     aspect_fit,
@@ -43,6 +44,7 @@ from digits.segment import model_input as number_input
 # event loop is cheaper than the hop to a worker thread; larger uploads (a 280x280 canvas) go to
 # the threadpool so that they never stall other requests (`bench/results.md`).
 INLINE_PIXELS = 128 * 128
+SURE = 0.9  # a number sent as one digit is named only where each of its digits is read this sure
 
 
 @contextmanager
@@ -95,6 +97,51 @@ def choose_digits(
         best = part.best(lambda s: float(sureness[index[id(s)]]))
         chosen += [(index[id(s)], s) for s in best]
     return chosen
+
+
+def rounded(probabilities: np.ndarray) -> tuple[int, list[float]]:
+    """The digit and its probabilities rounded for the answer."""
+    # float32 softmax sums to 1 only within 1e-7; Python floats round faster than numpy's
+    shares = (probabilities / probabilities.sum(dtype=np.float64)).tolist()
+    return int(probabilities.argmax()), [round(p, 6) for p in shares]
+
+
+def looks_like_digit(served: LoadedVersion, digit_score: float | None) -> bool | None:
+    """Whether a digit score reaches the version's threshold (None without a detector)."""
+    if digit_score is None:
+        return None
+    return digit_score >= served.model.answering.not_a_digit.threshold
+
+
+def digit_reading(
+    found: Reading,
+    seg: Segment,
+    probabilities: np.ndarray,
+    score: float | None,
+    is_digit: bool | None,
+) -> DigitReading:
+    digit, shares = rounded(probabilities)
+    return DigitReading(
+        digit=digit,
+        confidence=shares[digit],
+        probabilities=shares,
+        box=upload_box(found, seg),
+        is_digit=is_digit,
+        digit_score=None if score is None else round(score, 6),
+    )
+
+
+def number_reading(
+    served: LoadedVersion, digits: list[DigitReading], images: list[str] | None
+) -> NumberReading:
+    return NumberReading(
+        text="".join(str(d.digit) for d in digits),
+        confidence=round(float(np.prod([d.confidence for d in digits])), 6),
+        digits=digits,
+        model=served.model.answering.name,
+        model_version=served.version,
+        input_images=images,
+    )
 
 
 @dataclass
@@ -160,16 +207,18 @@ class Service:
         include_input: bool = False,
         always_guess: bool = False,
         version: str | None = None,
+        one_digit: bool = False,
     ) -> list[Prediction]:
         """Read the uploads (`reading`, one of `reader`'s methods on the request), preprocess
         them, predict them in one batch. An image that holds no digit gets its best guess with
-        an `error` (`not_a_digit`), or without one where the client asked `always_guess`."""
+        an `error` (`not_a_digit`), or without one where the client asked `always_guess`; with
+        `one_digit` (/predict), one that holds a number is refused as `several_digits`."""
         with self.leased(version, reading) as served:
             with served.batcher.expecting():
                 uploads = await reading
                 images = await self.preprocess_all(uploads)
             probabilities, scores = split(await served.batcher.submit(images))
-            return [
+            predictions = [
                 self.prediction(
                     served,
                     probabilities[i],
@@ -180,6 +229,12 @@ class Service:
                 )
                 for i in range(len(uploads))
             ]
+            if one_digit and predictions[0].error:
+                number = await self.number_in(served, uploads[0])
+                if number is not None:
+                    guess = predictions[0].model_dump(mode="json", exclude={"error"})
+                    raise SeveralDigits(guess, number)
+            return predictions
 
     async def infer(self, version: str | None, images: np.ndarray | list[bytes]) -> Inference:
         """The Open Inference Protocol's path: raw (N, 28, 28) pixels as the model contract
@@ -228,21 +283,41 @@ class Service:
     ) -> tuple[int, list[float], bool | None]:
         """The digit, its rounded probabilities, and whether the image shows a digit at all
         (None without a detector); counted."""
-        digit = int(probabilities.argmax())
-        # float32 softmax sums to 1 only within 1e-7; Python floats round faster than numpy's
-        shares = (probabilities / probabilities.sum(dtype=np.float64)).tolist()
-        rounded = [round(p, 6) for p in shares]
-        return digit, rounded, self.count(served, digit, digit_score)
+        digit, shares = rounded(probabilities)
+        return digit, shares, self.count(served, digit, digit_score)
 
     def count(self, served: LoadedVersion, digit: int, digit_score: float | None) -> bool | None:
         """Count the answer; whether the image shows a digit (None without a detector)."""
         served.counts[digit].inc()
-        if digit_score is None:
-            return None
-        is_digit = digit_score >= served.model.answering.not_a_digit.threshold
-        if not is_digit:
+        is_digit = looks_like_digit(served, digit_score)
+        if is_digit is False:
             self.telemetry.not_a_digit.inc()
         return is_digit
+
+    async def number_in(self, served: LoadedVersion, upload: Upload) -> dict | None:
+        """For an upload refused as not one digit: the number it holds, as /read reads it, where
+        it is two or more separate digits (each stroke group read whole: strokes cut apart are
+        more often a letter's than a number's), each looking like a digit and read with SURE
+        confidence; else None. Not counted as answers: the request is refused either way."""
+        if served.model.judge is None or served.model.answering.not_a_digit is None:
+            return None
+        opened = open_image(upload.data, self.settings.max_pixels)
+        try:
+            judge = served.model.judge
+            found, pieces, inputs = await run_in_threadpool(prepare_number, opened, judge)
+        except ImageRejected:
+            return None
+        if not 2 <= len(found.parts) == len(pieces) <= MAX_DIGITS:
+            return None
+        probabilities, scores = split(await served.batcher.submit(inputs))
+        sure = probabilities.max(axis=1) >= SURE
+        if not sure.all() or not all(looks_like_digit(served, float(s)) for s in scores):
+            return None
+        digits = [
+            digit_reading(found, seg, probabilities[i], float(scores[i]), True)
+            for i, seg in enumerate(pieces)
+        ]
+        return number_reading(served, digits, None).model_dump(mode="json")
 
     async def read_number(
         self,
@@ -272,25 +347,11 @@ class Service:
             digits = []
             for i, seg in chosen:
                 score = None if scores is None else float(scores[i])
-                digit, rounded, is_digit = self.judge(served, probabilities[i], score)
-                digits.append(
-                    DigitReading(
-                        digit=digit,
-                        confidence=rounded[digit],
-                        probabilities=rounded,
-                        box=upload_box(found, seg),
-                        is_digit=is_digit,
-                        digit_score=None if score is None else round(score, 6),
-                    )
-                )
-            result = NumberReading(
-                text="".join(str(d.digit) for d in digits),
-                confidence=round(float(np.prod([d.confidence for d in digits])), 6),
-                digits=digits,
-                model=served.model.answering.name,
-                model_version=served.version,
-                input_images=[data_url(inputs[i]) for i, _ in chosen] if include_input else None,
-            )
+                digit = int(probabilities[i].argmax())
+                is_digit = self.count(served, digit, score)
+                digits.append(digit_reading(found, seg, probabilities[i], score, is_digit))
+            images = [data_url(inputs[i]) for i, _ in chosen] if include_input else None
+            result = number_reading(served, digits, images)
         strangers = [n for n, d in enumerate(digits, start=1) if d.is_digit is False]
         if strangers and not always_guess:
             which = ", ".join(map(str, strangers))

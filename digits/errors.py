@@ -27,6 +27,24 @@ class NotADigit(Refusal):
 
     MESSAGE = "That does not look like a digit."
 
-    def __init__(self, guess: dict, message: str = MESSAGE) -> None:
-        super().__init__(422, "not_a_digit", message)
+    def __init__(self, guess: dict, message: str = MESSAGE, code: str = "not_a_digit") -> None:
+        super().__init__(422, code, message)
         self.guess = guess
+
+    def details(self) -> dict:
+        """What the error body carries beside the error: the guess."""
+        return {"prediction": self.guess}
+
+
+class SeveralDigits(NotADigit):
+    """One digit was asked for (/predict) and the image holds a number: refused with what /read
+    makes of it, so that a client (or the page) can read it as a number instead."""
+
+    def __init__(self, guess: dict, reading: dict) -> None:
+        text = reading["text"]
+        message = f'That looks like a number, not one digit: /read reads it as "{text}".'
+        super().__init__(guess, message, code="several_digits")
+        self.reading = reading
+
+    def details(self) -> dict:
+        return {**super().details(), "reading": self.reading}

@@ -232,6 +232,8 @@ def piece(seg: Segment, start: int, end: int) -> Segment | None:
     strokes = components(window)
     total = window.sum()
     kept = [s for s in strokes if s.sum() >= SLIVER * total]
+    if not kept:  # only slivers between the two columns
+        return None
     mask = np.zeros_like(seg.mask)
     mask[y : y + height, x + start : x + end] = np.logical_or.reduce(kept)
     return segment(mask)

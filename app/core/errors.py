@@ -50,8 +50,12 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
     prediction: dict | None = Field(
         None,
-        description="with `not_a_digit` only: the best guess and the scores, as /predict "
-        "answers them (ask `?always_guess=true` to get it as a 200 instead)",
+        description="with `not_a_digit` and `several_digits` only: the best guess and the "
+        "scores, as /predict answers them (ask `?always_guess=true` to get it as a 200 instead)",
+    )
+    reading: dict | None = Field(
+        None,
+        description="with `several_digits` only: the number the image holds, as /read reads it",
     )
 
 
@@ -70,12 +74,11 @@ def error_response(
     code: str,
     message: str,
     headers: dict | None = None,
-    prediction: dict | None = None,
+    details: dict | None = None,
 ) -> JSONResponse:
+    """The one error shape; `details` (a refused image's guess and reading) beside the error."""
     body = ErrorResponse(error=ErrorBody(status=status, code=code, message=message))
-    content = body.model_dump(exclude_none=True)
-    if prediction is not None:
-        content["prediction"] = prediction
+    content = {**body.model_dump(exclude_none=True), **(details or {})}
     return JSONResponse(content, status_code=status, headers=headers)
 
 
@@ -100,12 +103,12 @@ def answer_error(
     code: str,
     message: str,
     headers: dict | None = None,
-    prediction: dict | None = None,
+    details: dict | None = None,
 ) -> JSONResponse:
     if speaks_protocol(request):  # its clients know 400 for any input they must change
         status = 400 if status in (415, 422) else status
         return JSONResponse({"error": message}, status_code=status, headers=headers)
-    return error_response(status, code, message, headers, prediction)
+    return error_response(status, code, message, headers, details)
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -123,8 +126,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def rejected(request: Request, exc: Refusal) -> JSONResponse:
         request.app.state.telemetry.rejected(exc.code)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        guess = exc.guess if isinstance(exc, NotADigit) else None
-        return answer_error(request, exc.status, exc.code, exc.message, headers, guess)
+        details = exc.details() if isinstance(exc, NotADigit) else None
+        return answer_error(request, exc.status, exc.code, exc.message, headers, details)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

@@ -106,8 +106,8 @@
   }
 
   // An image that holds no digit is said so, its best guess shown faintly beneath.
-  function showPrediction(p, notADigit = false) {
-    showAnswer(notADigit, null, false, p);
+  function showPrediction(p, notADigit = false, message = null) {
+    showAnswer(notADigit, message, false, p);
     $("caption").textContent = notADigit ? "Best guess" : "It looks like";
     $("prediction").textContent = String(p.digit);
     $("confidence").textContent = (p.confidence * 100).toFixed(1) + "%";
@@ -186,6 +186,19 @@
     if (index >= 0) select(index);
   });
 
+  // A number sent as one digit: one click shows it read as the number it is.
+  let offered = null;
+  function offerNumber(blob, numberReading) {
+    offered = { blob, numberReading };
+    $("as-number-offer").hidden = false;
+  }
+  $("as-number").addEventListener("click", async () => {
+    if (!offered) return;
+    await remember(offered.blob);
+    $("as-number-offer").hidden = true;
+    showReading(offered.numberReading);
+  });
+
   async function remember(blob) {
     source = await createImageBitmap(blob).catch(() => null);
   }
@@ -199,6 +212,12 @@
       if (mode === "number") await remember(blob);
       const response = await fetch(url, { method: "POST", body, headers });
       const answer = await response.json().catch(() => null);
+      $("as-number-offer").hidden = true;
+      if (response.status === 422 && answer && answer.error.code === "several_digits") {
+        showPrediction(answer.prediction, true, answer.error.message);
+        offerNumber(blob, answer.reading);
+        return;
+      }
       if (response.status === 422 && answer && answer.error.code === "not_a_digit") {
         if (mode === "number") showReading(answer.prediction, answer.error.message);
         else showPrediction(answer.prediction, true);

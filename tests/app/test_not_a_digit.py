@@ -34,15 +34,19 @@ def test_held_out_non_digits_are_refused(client) -> None:
     noise (one standard deviation is ~1 point) and fails on a real regression."""
     uploads = held_out_uploads(20)
     refused = {kind: 0 for kind in KINDS}
+    as_numbers = 0  # hatching, parallel strokes, is taken for a row of 1s now and then
     for kind, data in uploads:
         response = client.post("/predict", content=data, headers={"Content-Type": "image/png"})
         if response.status_code == 422:
-            assert response.json()["error"]["code"] in ("not_a_digit", "no_digit_found")
+            code = response.json()["error"]["code"]
+            assert code in ("not_a_digit", "no_digit_found", "several_digits")
+            as_numbers += code == "several_digits"
             refused[kind] += 1
         else:
             assert response.status_code == 200
     share = sum(refused.values()) / len(uploads)
     assert share >= 0.93, refused
+    assert as_numbers <= 0.03 * len(uploads)
 
 
 def test_real_style_digits_are_seldom_refused(client, sample_digits) -> None:

@@ -71,7 +71,9 @@ async def predict(
     service: Service = Depends(get_service),
 ) -> Prediction:
     reading = service.reader.image(request)
-    [prediction] = await service.classify(reading, include_input, always_guess, version)
+    [prediction] = await service.classify(
+        reading, include_input, always_guess, version, one_digit=True
+    )
     if prediction.error:
         raise NotADigit(prediction.model_dump(mode="json", exclude={"error"}))
     return prediction

@@ -11,7 +11,7 @@ from fastapi.templating import Jinja2Templates
 from app.api.deps import check_api_key, get_service
 from app.service import Service
 from app.uploads import Upload
-from digits.errors import NotADigit, Refusal
+from digits.errors import NotADigit, Refusal, SeveralDigits
 
 router = APIRouter(include_in_schema=False)
 KEY_MESSAGE = "A valid API key is required."
@@ -44,14 +44,24 @@ async def form_result(request: Request, service: Service = Depends(get_service))
         if form.get("mode") == "number":
             context["reading"] = await service.read_number(received(uploads), False, False)
         else:
-            [context["result"]] = await service.classify(received(uploads), include_input=True)
+            [context["result"]] = await service.classify(
+                received(uploads), include_input=True, one_digit=True
+            )
             if context["result"].error:  # not a digit: said so, the guess shown faintly
                 raise NotADigit(context["result"].model_dump())
+    except SeveralDigits as exc:  # a number: the guess shown faintly, and what /read makes of it
+        service.telemetry.rejected(exc.code)
+        status = exc.status
+        context.update(
+            result=exc.guess | {"error": True},
+            several=exc.reading,
+            not_digit_message=exc.message,
+        )
     except NotADigit as exc:
         service.telemetry.rejected(exc.code)
         status = exc.status
         if "text" in exc.guess:  # a number with a part that is no digit
-            context.update(reading=exc.guess, not_a_digit=True, not_a_digit_message=exc.message)
+            context.update(reading=exc.guess, not_a_digit=True, not_digit_message=exc.message)
     except Refusal as exc:
         service.telemetry.rejected(exc.code)
         context["error"], status = exc.message, exc.status
