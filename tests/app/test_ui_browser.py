@@ -212,3 +212,26 @@ def test_number_mode_without_javascript(browser, live_server, sample_digits, tmp
     expected = "".join(str(int(sample_digits.labels[i])) for i in picks)
     assert page.locator("#number-text").inner_text().strip() == expected
     context.close()
+
+
+@pytest.mark.skipif(not SCREENED, reason="the committed model has no calibrated detector")
+def test_a_number_uploaded_as_a_digit_is_read_as_a_number_in_one_click(
+    page, sample_digits, tmp_path
+) -> None:
+    import numpy as np
+
+    from synthesis.numbers import compose, paper
+
+    picks = [5, 70, 140]
+    rng = np.random.default_rng(2)
+    path = tmp_path / "number.png"
+    path.write_bytes(paper(compose(sample_digits.images[picks], False, rng), rng))
+    page.set_input_files("#file", str(path))  # in the default mode: one digit
+    page.wait_for_selector("#as-number", state="visible")
+    assert "looks like a number" in page.locator("#not-digit").inner_text()
+    page.click("#as-number")
+    page.wait_for_selector("#number", state="visible")
+    expected = "".join(str(int(sample_digits.labels[i])) for i in picks)
+    assert page.locator("#number-text").inner_text().strip() == expected
+    assert page.locator("#number-digits .chip").count() == 3
+    page.screenshot(path=ARTIFACTS / "ui-several-digits.png", full_page=True)
