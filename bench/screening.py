@@ -4,7 +4,7 @@
    servers side by side, wrk rounds alternating between them (median and range per side, and
    the ratio of each pair of rounds), at concurrency 1 and 32.
 2. Held-out non-digits (other seeds and fonts than the detector's, `training.nondigits`) and
-   real-style digit uploads (`bench.styles`, 300 test digits per style) through the app
+   real-style digit uploads (`synthesis.uploads`, 300 test digits per style) through the app
    in-process: the share refused, per kind and per style, and the accuracy of the answers.
 
     .venv/bin/python -m bench.screening [--rounds 3] [--duration 5]

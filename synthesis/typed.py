@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from synthesis.styles import SCREEN_COLOURS, encode
+
 SIZE = 128
 Rng = np.random.Generator
 
@@ -49,19 +51,22 @@ def typed_ink(text: str, path: Path, rng: Rng, size: int = SIZE) -> np.ndarray:
     return np.asarray(image.rotate(turn, Image.Resampling.BILINEAR), np.float32)
 
 
-def typed_on_screen(text: str, path: Path, rng: Rng) -> bytes:
+def typed_on_screen(
+    text: str, path: Path, rng: Rng, height: int | None = None, colours: int | None = None
+) -> bytes:
     """A screenshot of typed text: set by FreeType at its final size (14-40 px digits, hinted
     1-2 px stems, as screens draw them), in a screen's colours, cropped with a margin, now and
-    then at twice the size (a high-density display)."""
-    from synthesis.styles import SCREEN_COLOURS, encode
-
-    height = int(rng.integers(14, 41))
+    then at twice the size (a high-density display). `height` and `colours` (an index into
+    SCREEN_COLOURS) fix what is otherwise drawn at random."""
+    drawn = int(rng.integers(14, 41))
+    height = height or drawn
     points = max(6, round(height / 0.72))
     face = font(path, points)
     left, top, right, bottom = face.getbbox(text, anchor="ls")
     margin = rng.integers(2, 16, size=4)
     size = (right - left + margin[0] + margin[1], bottom - top + margin[2] + margin[3])
-    text_colour, paper = SCREEN_COLOURS[rng.integers(len(SCREEN_COLOURS))]
+    drawn = int(rng.integers(len(SCREEN_COLOURS)))
+    text_colour, paper = SCREEN_COLOURS[drawn if colours is None else colours]
     image = Image.new("RGB", size, paper)
     origin = (margin[0] - left, margin[2] - top)
     ImageDraw.Draw(image).text(origin, text, fill=text_colour, font=face, anchor="ls")

@@ -1,0 +1,57 @@
+"""Two model folders served side by side: /predict throughput and latency of each, in one run.
+
+Starts the service (as the README does) on each folder, and loads /predict of both with the same
+varied real uploads under wrk at concurrency 1 and 32; each round visits both, the one that goes
+first alternating from round to round, so the machine's drifts weigh on both alike. Prints the
+median and range of each figure and of the per-round ratio (a change is called one only where
+the ratios' range excludes 1).
+
+    git worktree add /tmp/before HEAD~1   # say: the model folder as it was
+    .venv/bin/python -m bench.compare /tmp/before/model model [--rounds 5] [--duration 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from bench.harness import running_service
+from bench.serve import run_wrk, spread, upload_bodies, wrk_script
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("before", type=Path)
+    parser.add_argument("after", type=Path)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    args = parser.parse_args()
+    script = wrk_script(upload_bodies(200, 0.03), Path(tempfile.mkdtemp()))
+    print(f"/predict, {args.before} (before) and {args.after} (after), {args.rounds} rounds\n")
+    print(
+        "| concurrency | before: requests/s | after: requests/s | after/before per round "
+        "| before: p50 ms | after: p50 ms |\n|---|---|---|---|---|---|"
+    )
+    with (
+        running_service("bench_before.log", DIGITS_MODEL_DIR=str(args.before.resolve())) as one,
+        running_service("bench_after.log", DIGITS_MODEL_DIR=str(args.after.resolve())) as two,
+    ):
+        for concurrency in (1, 32):
+            runs: dict[str, list] = {"before": [], "after": []}
+            for round_ in range(args.rounds):
+                order = [("before", one), ("after", two)][:: 1 if round_ % 2 else -1]
+                for name, server in order:
+                    url = f"{server.url}/predict"
+                    runs[name].append(run_wrk(url, script, concurrency, args.duration))
+            ratios = [a.rps / b.rps for a, b in zip(runs["after"], runs["before"], strict=True)]
+            print(
+                f"| {concurrency} | {spread([r.rps for r in runs['before']])} "
+                f"| {spread([r.rps for r in runs['after']])} | {spread(ratios, 2, 'x')} "
+                f"| {spread([r.p50_ms for r in runs['before']], 2)} "
+                f"| {spread([r.p50_ms for r in runs['after']], 2)} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
