@@ -65,21 +65,38 @@ class DigitReading(BaseModel):
     digit_score: float | None = Field(None, ge=0, le=1)
 
 
+class SeparatorReading(BaseModel):
+    char: str = Field(description="the separator: `.` `,` `-` `:` or a space between groups")
+    box: list[int] | None = Field(
+        None,
+        min_length=4,
+        max_length=4,
+        description="x, y, width, height in the uploaded image's pixels (none for a space)",
+    )
+    confidence: float = Field(
+        ge=0, le=1, description="how well its shape fits the rule it was read by (1: ideally)"
+    )
+    position: int = Field(ge=0, description="its index in `text`")
+
+
 class NumberReading(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
-                "text": "2026",
+                "text": "12.5",
                 "confidence": 0.97,
                 "digits": [
                     {
-                        "digit": 2,
+                        "digit": 1,
                         "confidence": 0.99,
-                        "probabilities": [0.0, 0.0, 0.99, 0.0, 0.0, 0.0, 0.0, 0.01, 0.0, 0.0],
-                        "box": [12, 30, 48, 70],
+                        "probabilities": [0.0, 0.99, 0.0, 0.0, 0.0, 0.0, 0.0, 0.01, 0.0, 0.0],
+                        "box": [12, 30, 24, 70],
                         "is_digit": True,
                         "digit_score": 0.998,
                     }
+                ],
+                "separators": [
+                    {"char": ".", "box": [96, 90, 10, 10], "confidence": 0.98, "position": 2}
                 ],
                 "model": "mnist-compact+mnist-deep",
                 "model_version": "1",
@@ -88,11 +105,17 @@ class NumberReading(BaseModel):
         }
     )
 
-    text: str = Field(description="the digits left to right, leading zeros kept")
+    text: str = Field(
+        description="the digits and separators left to right, leading zeros kept, a space "
+        "between groups of digits"
+    )
     confidence: float = Field(
         ge=0, le=1, description="that every digit is right: the product of their confidences"
     )
     digits: list[DigitReading] = Field(description="each digit found, left to right")
+    separators: list[SeparatorReading] = Field(
+        default_factory=list, description="each separator in `text`, left to right"
+    )
     model: str
     model_version: str = Field(description="the version of the model that answered")
     input_images: list[str] | None = Field(

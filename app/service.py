@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from app.core.config import Settings
 from app.core.errors import ApiError, ErrorBody
 from app.model import Judge
-from app.schemas import DigitReading, ModelInfo, NumberReading, Prediction
+from app.schemas import DigitReading, ModelInfo, NumberReading, Prediction, SeparatorReading
 from app.telemetry import Telemetry
 from app.uploads import Upload, UploadReader
 from app.versions import LoadedVersion, ModelVersions
@@ -39,6 +39,7 @@ from digits.segment import (
     upload_box,
 )
 from digits.segment import model_input as number_input
+from digits.separators import spaces
 
 # Up to this many pixels per request (MNIST-sized uploads and small crops), preparing on the
 # event loop is cheaper than the hop to a worker thread; larger uploads (a 280x280 canvas) go to
@@ -132,12 +133,33 @@ def digit_reading(
 
 
 def number_reading(
-    served: LoadedVersion, digits: list[DigitReading], images: list[str] | None
+    served: LoadedVersion, found: Reading, digits: list[DigitReading], images: list[str] | None
 ) -> NumberReading:
+    """The digits and the separators between them (`found.marks`) as one text, left to right,
+    with a space where the gap between two groups is one (`digits.separators.spaces`)."""
+    scale = found.scale
+    items = [(d.box[0], d.box[0] + d.box[2], str(d.digit), None) for d in digits]
+    for mark in found.marks:
+        box = [round(v * scale) for v in mark.box]
+        items.append((box[0], box[0] + box[2], mark.char, (box, mark.confidence)))
+    items.sort(key=lambda item: item[:2])
+    after = set(spaces([item[:2] for item in items], found.height * scale))
+    text, separators = "", []
+    for index, (_, _, char, mark) in enumerate(items):
+        if mark is not None:
+            box, confidence = mark
+            separators.append(
+                SeparatorReading(char=char, box=box, confidence=confidence, position=len(text))
+            )
+        text += char
+        if index in after:
+            separators.append(SeparatorReading(char=" ", confidence=1.0, position=len(text)))
+            text += " "
     return NumberReading(
-        text="".join(str(d.digit) for d in digits),
+        text=text,
         confidence=round(float(np.prod([d.confidence for d in digits])), 6),
         digits=digits,
+        separators=separators,
         model=served.model.answering.name,
         model_version=served.version,
         input_images=images,
@@ -317,7 +339,7 @@ class Service:
             digit_reading(found, seg, probabilities[i], float(scores[i]), True)
             for i, seg in enumerate(pieces)
         ]
-        return number_reading(served, digits, None).model_dump(mode="json")
+        return number_reading(served, found, digits, None).model_dump(mode="json")
 
     async def read_number(
         self,
@@ -351,7 +373,7 @@ class Service:
                 is_digit = self.count(served, digit, score)
                 digits.append(digit_reading(found, seg, probabilities[i], score, is_digit))
             images = [data_url(inputs[i]) for i, _ in chosen] if include_input else None
-            result = number_reading(served, digits, images)
+            result = number_reading(served, found, digits, images)
         strangers = [n for n, d in enumerate(digits, start=1) if d.is_digit is False]
         if strangers and not always_guess:
             which = ", ".join(map(str, strangers))

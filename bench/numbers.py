@@ -2,8 +2,10 @@
 
 Composes numbers from MNIST digits (the test set for the figures; `--split validation` for the
 images segmentation was tuned on), sends each to `/read` of the app in-process, and prints the
-whole-number exact-match and per-digit accuracy per style and spacing, then the cost of `/read`
-per digit against `/predict` of one digit, in alternating rounds (median and range).
+whole-number exact-match and per-digit accuracy per style and spacing, then, for numbers with
+separators (a point, a comma, a minus, a colon, a space, a slash), the share read exactly,
+refused and answered wrong, then the cost of `/read` per digit against `/predict` of one digit,
+in alternating rounds (median and range).
 
     .venv/bin/python -m bench.numbers [--count 300] [--rounds 3]
 """
@@ -18,7 +20,7 @@ import time
 import numpy as np
 
 from synthesis.numbers import NUMBER_STYLES as STYLES
-from synthesis.numbers import numbers
+from synthesis.numbers import SEPARATED, numbers, separated_numbers
 from training.data import VENDORED_MNIST, load_idx_dir, mnist_digits
 
 
@@ -37,6 +39,31 @@ def accuracy(client, made: list[tuple[str, str, bytes]]) -> dict[str, tuple[int,
             counts[2] += sum(a == b for a, b in zip(read, text, strict=True))
         counts[3] += len(text)
     return {style: tuple(c) for style, c in tally.items()}
+
+
+def separators(client, source, count: int) -> list[str]:
+    """Numbers with separators (`synthesis.numbers.SEPARATED`): per kind, the share read
+    exactly, refused, and answered with a wrong text (the one that must not happen)."""
+    tally: dict[str, list[int]] = {}
+    for kind, _, text, data in separated_numbers(source, count, 4):
+        response = client.post("/read", content=data, headers={"Content-Type": "image/png"})
+        row = tally.setdefault(kind, [0, 0, 0, 0])
+        read = response.json().get("text") if response.status_code == 200 else None
+        row[0] += read == text
+        row[1] += read is None
+        row[2] += read is not None and read != text
+        row[3] += 1
+    lines = [
+        "| separators | example | read exactly | refused | wrong text |",
+        "|---|---|---|---|---|",
+    ]
+    examples = dict(SEPARATED)
+    for kind, (exact, refused, wrong, total) in tally.items():
+        lines.append(
+            f"| {kind} | `{examples[kind]}` | {exact / total:.1%} | {refused / total:.1%} "
+            f"| {wrong / total:.1%} |"
+        )
+    return lines
 
 
 def cost_per_digit(client, made: list[tuple[str, str, bytes]], rounds: int) -> list[float]:
@@ -92,6 +119,7 @@ def main() -> None:
             exact = sum(r[0] for r in results.values())
             total = sum(r[1] for r in results.values())
             print(f"| {spacing} | all | **{exact / total:.1%}** ({exact}/{total}) | |")
+        print("\n" + "\n".join(separators(client, source, args.count // 4)))
         ratios = cost_per_digit(client, numbers(source, 60, False, 3), args.rounds)
     print(
         f"\n/read per digit vs /predict of one digit: median {statistics.median(ratios):.2f}x "

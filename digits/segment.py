@@ -1,10 +1,12 @@
 """Finding the digits of a written number, left to right, each prepared as `/predict` prepares one.
 
 Ink is measured exactly as for a lone digit (`digits.preprocess`: polarity, transparency, paper
-colour, photos), then split into connected strokes. Strokes of one digit that do not touch (the
-floating bar of a 5, a broken 4 or 0) join the stroke they overlap or nearly touch; dots and
-specks are dropped by their size against the number's height; a stroke that may hold several
-digits (neighbours that touch) gets candidate cuts where its ink thins and at regular steps.
+colour, photos), then split into connected strokes. Separators (a point, a comma, a minus, a
+colon) are told apart by their shape and place (`digits.separators`) and kept as marks. Strokes
+of one digit that do not touch (the floating bar of a 5, a broken 4 or 0) join the stroke they
+overlap or nearly touch; other specks are dropped by their size against the number's height;
+a stroke that may hold several digits (neighbours that touch) gets candidate cuts where its ink
+thins and at regular steps.
 Each stroke is read as the path of pieces whose product of sureness is highest (`Part.best`).
 The sureness is the piece judge's, where the model has one: a small network that sees the piece
 among its neighbours (`context_input`) and says whether it is one whole digit; only the chosen
@@ -16,7 +18,7 @@ detector's digit score times how plausible the piece's width is for its digit (`
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from PIL import Image
@@ -32,6 +34,7 @@ from digits.preprocess import (
     reduce,
     to_pixels,
 )
+from digits.separators import Mark, find_marks
 
 READING_SIZE = 1024  # long side numbers are read at: room for several digits, bounded work
 SPECK = 0.2  # strokes shorter and narrower than this share of the number's height are specks
@@ -121,6 +124,7 @@ class Reading:
     ink: np.ndarray  # the working image's ink, 0-255
     scale: float  # uploaded pixels per working pixel
     height: float  # one digit's height in this number, in working pixels
+    marks: list[Mark] = field(default_factory=list)  # the separators between the digits
 
     def candidates(self) -> list[Segment]:
         """Every piece any reading could use: all are classified in one model call."""
@@ -283,6 +287,13 @@ def part_of(seg: Segment, height: float) -> Part:
     return Part(bounds, pieces)
 
 
+def stroke_height(strokes: list[Segment]) -> float:
+    """A first guess at a digit's height, before separators and specks are told apart: the
+    median height of the strokes at least half as tall as the tallest."""
+    tallest = max(s.box[3] for s in strokes)
+    return float(np.median([s.box[3] for s in strokes if s.box[3] >= 0.5 * tallest]))
+
+
 def digit_height(segments: list[Segment]) -> float:
     """One digit's height in this number: the median of the strokes no wider than a digit
     (touching neighbours, offset vertically, would make it taller)."""
@@ -298,7 +309,12 @@ def find_digits(image: Image.Image) -> Reading:
     found = components(ink >= INK_THRESHOLD * PIXEL_MAX)
     if not found:
         raise ImageRejected(422, "no_digit_found", "No digit found: the image looks blank.")
-    segments = merge_overlapping(absorb_fragments(drop_specks([segment(m) for m in found])))
+    strokes = [segment(m) for m in found]
+    marks, used = find_marks([s.box for s in strokes], stroke_height(strokes))
+    digits = [s for i, s in enumerate(strokes) if i not in set(used)]
+    if not digits:
+        raise ImageRejected(422, "no_digit_found", "No digit found: only separators.")
+    segments = merge_overlapping(absorb_fragments(drop_specks(digits)))
     height = digit_height(segments)
     parts = [part_of(seg, height) for seg in segments]
     fewest = sum(max(1, round(s.box[2] / (WIDEST * height))) for s in segments)
@@ -306,7 +322,7 @@ def find_digits(image: Image.Image) -> Reading:
         raise ImageRejected(
             422, "too_many_digits", f"More than {MAX_DIGITS} digits: read at most {MAX_DIGITS}."
         )
-    return Reading(parts, ink, scale, height)
+    return Reading(parts, ink, scale, height, marks)
 
 
 def model_input(reading: Reading, seg: Segment) -> np.ndarray:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from synthesis.styles import encode, on_paper
 
@@ -165,3 +165,84 @@ def numbers(source, count: int, touching: bool, seed: int) -> list[tuple[str, st
         text = "".join(str(int(label)) for label in source.labels[picks])
         made.append((style, text, NUMBER_STYLES[style](ink, rng)))
     return made
+
+
+# Numbers as people write them, with separators: (kind, a template where d is a random digit)
+SEPARATED = (
+    ("decimal", "d.dd"),
+    ("decimal", "dd.dd"),
+    ("thousands", "d,ddd"),
+    ("negative", "-dd"),
+    ("time", "dd:dd"),
+    ("grouped", "ddd ddd"),
+    ("date", "dd/dd/dddd"),
+    ("fraction", "d/d"),
+)
+
+
+def separated_text(rng: Rng, template: str | None = None) -> str:
+    """A number with separators, from `template` or one of the SEPARATED templates."""
+    template = template or SEPARATED[rng.integers(len(SEPARATED))][1]
+    return "".join(str(rng.integers(10)) if c == "d" else c for c in template)
+
+
+def separated_numbers(source, count: int, seed: int) -> list[tuple[str, str, str, bytes]]:
+    """`count` numbers of each SEPARATED kind written with `source`'s digits: (kind, style, true
+    text, upload bytes), every style in turn."""
+    rng = np.random.default_rng(seed)
+    made = []
+    for kind, template in SEPARATED:
+        for k in range(count):
+            text = separated_text(rng, template)
+            style = list(NUMBER_STYLES)[k % len(NUMBER_STYLES)]
+            made.append(
+                (kind, style, text, NUMBER_STYLES[style](compose_text(text, source, rng), rng))
+            )
+    return made
+
+
+def mark_ink(char: str, rng: Rng) -> np.ndarray:
+    """A separator drawn as a pen draws it, on MNIST's scale: rows as a digit's frame (the
+    digit band rows 4-24, its baseline at 24), a few columns wide."""
+    ink = Image.new("L", (16, 34), 0)  # rows below 28: a comma's tail
+    draw = ImageDraw.Draw(ink)
+    r = float(rng.uniform(1.3, 2.4))
+    x = 8 + float(rng.uniform(-1, 1))
+    if char in ".,:":  # a point sits on the baseline
+        draw.ellipse([x - r, 24 - 2 * r, x + r, 24], fill=255)
+    if char == ",":  # a comma hangs below it
+        draw.line([(x + r / 2, 24 - r), (x - 2, 30 + rng.uniform(0, 2))], fill=255, width=2)
+    if char == ":":
+        draw.ellipse([x - r, 12 - r, x + r, 12 + r], fill=255)
+    if char == "-":
+        half, y = float(rng.uniform(3.5, 6)), 14 + float(rng.uniform(-2, 2))
+        draw.line([(x - half, y), (x + half, y)], fill=255, width=int(rng.integers(2, 4)))
+    if char == "/":
+        draw.line([(x + 4, 4), (x - 4, 25)], fill=255, width=2)
+    columns = np.flatnonzero(np.asarray(ink).max(axis=0))
+    return np.asarray(ink)[:, columns[0] : columns[-1] + 1]
+
+
+def compose_text(text: str, source, rng: Rng) -> np.ndarray:
+    """`text` written with MNIST digits of its labels (from `source`, a `Digits`) and pen-drawn
+    separators, left to right on one strip, light ink on dark; a space is a wide gap."""
+    pieces, gaps = [], []
+    for char in text:
+        if char == " ":
+            gaps[-1:] = [int(rng.integers(22, 30))]
+            continue
+        if char.isdigit():
+            choices = np.flatnonzero(source.labels == int(char))
+            digit = source.images[choices[rng.integers(len(choices))]]
+            pieces.append((digit[:, slice(*ink_columns(digit))], int(rng.integers(0, 4))))
+        else:
+            pieces.append((mark_ink(char, rng), 1))
+        gaps.append(int(rng.integers(3, 8)))
+    width = sum(p.shape[1] for p, _ in pieces) + sum(gaps) + 16
+    strip = np.zeros((36, width), np.uint8)
+    x = 8
+    for (piece, dy), gap in zip(pieces, gaps, strict=True):
+        region = strip[dy : dy + piece.shape[0], x : x + piece.shape[1]]
+        np.maximum(region, piece, out=region)
+        x += piece.shape[1] + gap
+    return strip

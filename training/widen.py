@@ -16,7 +16,8 @@ validation split and the validation fonts); the test set is read once, after.
     python -m training widen fast              # one network per run ...
     python -m training widen deep-0            # ... through deep-5
     python -m training widen report            # validation per kind: before and after
-    python -m training widen finish --detector DIR
+    python -m training widen choose            # which members the ensemble averages
+    python -m training widen finish --detector DIR --ensemble both
 """
 
 from __future__ import annotations
@@ -147,13 +148,49 @@ def report(runs: Path = RUNS) -> None:
         print(f"| {record['network']} | " + " | ".join(cells) + " |")
 
 
-def install_members(runs: Path = RUNS) -> None:
-    """Each fine-tuned member over its MNIST-only file, its card extended with how it was made."""
+ENSEMBLES = {  # which members the ensemble averages (chosen on validation: `choose`)
+    "widened": "the fine-tuned members alone",
+    "both": "the MNIST members and their fine-tuned copies",
+}
+
+
+def member_sets(runs: Path) -> dict[str, list[Path]]:
+    widened = sorted(runs.glob("deep-*.keras"))
+    originals = [source(path.stem) for path in widened]
+    return {"widened": widened, "both": originals + widened}
+
+
+def choose(runs: Path) -> None:
+    """Each candidate ensemble's validation accuracy per kind (MNIST's errors counted): the
+    ensemble served is chosen here, where the test set is not read."""
+    import keras
+
+    sets = validation_sets()
+    outputs = {}
+    for path in sorted({p for paths in member_sets(runs).values() for p in paths}):
+        model = keras.saving.load_model(path, compile=False)
+        outputs[path] = {
+            k: model.predict(x, batch_size=500, verbose=0) for k, (x, _) in sets.items()
+        }
+    print("| ensemble | members | " + " | ".join(sets) + " | MNIST errors |")
+    print("|---|---|" + "---|" * (len(sets) + 1))
+    for name, paths in member_sets(runs).items():
+        mean = {k: np.mean([outputs[p][k] for p in paths], axis=0) for k in sets}
+        right = {k: (mean[k].argmax(1) == y) for k, (_, y) in sets.items()}
+        cells = " | ".join(f"{right[k].mean():.2%}" for k in sets)
+        print(f"| {name} | {len(paths)} | {cells} | {int((~right['mnist']).sum())} |")
+
+
+def install_members(runs: Path, ensemble: str) -> None:
+    """The fine-tuned members into model/members, their cards extended with how each was made:
+    over their MNIST-only files (`widened`), or beside them as members 6-11 (`both`)."""
     for path in sorted(runs.glob("deep-*.keras")):
         record = json.loads(path.with_suffix(".json").read_text())
-        target = source(record["network"])
-        card = json.loads(target.with_suffix(".json").read_text())
-        card["widened"] = record
+        original = source(record["network"])
+        member = int(record["network"].split("-")[1]) + (0 if ensemble == "widened" else 6)
+        target = original.with_name(f"deep-{member}.keras")
+        card = json.loads(original.with_suffix(".json").read_text())
+        card.update(member=member, widened=record)
         card["validation_accuracy"] = record["validation_after"]["mnist"]
         shutil.copyfile(path, target)
         target.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
@@ -205,7 +242,9 @@ def beyond_mnist_record(runs: Path) -> dict:
     }
 
 
-def finish(runs: Path, detector: Path | None, model_dir: Path = Path("model")) -> None:
+def finish(
+    runs: Path, detector: Path | None, ensemble: str, model_dir: Path = Path("model")
+) -> None:
     """Everything after the networks are fine-tuned, in order: install them, assemble the
     ensemble (test set read once), calibrate the cascade, put the chosen detector in place and
     calibrate it, name the judge again, and record what it was all trained on."""
@@ -213,7 +252,7 @@ def finish(runs: Path, detector: Path | None, model_dir: Path = Path("model")) -
     from training.detector import DETECTOR_DIR
     from training.detector import calibrate as calibrate_detector
 
-    install_members(runs)
+    install_members(runs, ensemble)
     install_fast(runs)
     members.main(["assemble", "--output-dir", str(model_dir)])
     cascade.calibrate(model_dir)
@@ -224,7 +263,7 @@ def finish(runs: Path, detector: Path | None, model_dir: Path = Path("model")) -
     judge_card = ModelCard.read(model_dir / judge.JUDGE_DIR)
     judge.record(model_dir, judge_card.model.parameters)
     card = ModelCard.read(model_dir)
-    card.training["beyond_mnist"] = beyond_mnist_record(runs)
+    card.training["beyond_mnist"] = {**beyond_mnist_record(runs), "ensemble": ENSEMBLES[ensemble]}
     card.write(model_dir)
 
 
@@ -236,8 +275,9 @@ def main(argv: list[str]) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("step", help="data, fast, deep-K, report or finish")
+    parser.add_argument("step", help="data, fast, deep-K, report, choose or finish")
     parser.add_argument("--detector", type=Path, help="finish: the detector folder chosen")
+    parser.add_argument("--ensemble", choices=ENSEMBLES, default="widened", help="finish")
     parser.add_argument("--runs", type=Path, default=RUNS, help="where the fine-tuned files go")
     parser.add_argument("--epochs", type=int, default=RECIPE["epochs"])
     parser.add_argument("--learning-rate", type=float, default=RECIPE["learning_rate"])
@@ -253,8 +293,10 @@ def main(argv: list[str]) -> int:
         training_set(), validation_sets()
     elif args.step == "report":
         report(args.runs)
+    elif args.step == "choose":
+        choose(args.runs)
     elif args.step == "finish":
-        finish(args.runs, args.detector)
+        finish(args.runs, args.detector, args.ensemble)
     elif args.step == "fast" or args.step.startswith("deep-"):
         fine_tune(args.step, args.runs, recipe)
     else:
