@@ -85,3 +85,28 @@ def test_fast_network_card_is_what_its_files_give(mnist_test) -> None:
     errors = int((served.argmax(axis=1) != mnist_test.labels).sum())
     assert errors == card["test"]["errors"]
     assert 1 - errors / len(mnist_test) == pytest.approx(card["test"]["accuracy"], abs=1e-9)
+
+
+def test_the_card_says_what_every_network_learned_beyond_mnist(stored_metrics) -> None:
+    """Typed digits (the fixed training fonts), other hands and low resolution, per network."""
+    from synthesis.fonts import TRAIN_FONTS, VALIDATION_FONTS
+    from training.kinds import COUNTS, KINDS
+
+    beyond = stored_metrics["training"]["beyond_mnist"]
+    assert beyond["fonts"] == {"train": list(TRAIN_FONTS), "validation": list(VALIDATION_FONTS)}
+    assert {k: beyond["trained_on"][k] for k in KINDS} == COUNTS["train"]
+    members = stored_metrics["model"]["members"]
+    widened = [
+        json.loads(path.read_text())
+        for path in sorted((MODEL_DIR / "members").glob("deep-*.json"))
+        if "widened" in json.loads(path.read_text())
+    ]
+    assert widened and len(widened) <= members
+    assert set(beyond["networks"]) == {"fast", *(m["widened"]["network"] for m in widened)}
+    for record in beyond["networks"].values():  # fine-tuned: the new kinds read better
+        for kind in KINDS:
+            assert record["validation_after"][kind] > record["validation_before"][kind]
+    fast = json.loads((MODEL_DIR / "fast" / "metrics.json").read_text())
+    assert fast["training"]["widened"]["trained_on"]["typed"] == COUNTS["train"]["typed"]
+    detector = json.loads((MODEL_DIR / "detector" / "metrics.json").read_text())
+    assert detector["training"]["digits_beyond_mnist"] == COUNTS["train"]
