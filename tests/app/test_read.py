@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bench.harness import png_bytes
-from synthesis.numbers import numbers
+from synthesis.numbers import numbers, separated_numbers
 from training.data import mnist_digits
 
 SPACED_FLOOR = 0.95  # measured 0.995 on 200 validation numbers; a regression falls below
@@ -104,3 +104,22 @@ def test_without_a_piece_judge_the_classifier_chooses_the_cuts(tmp_path, test_di
 def test_the_committed_model_reads_with_its_piece_judge(client) -> None:
     reading = client.get("/model").json()["reading"]
     assert reading["judge"] == "judge/model.tflite" and reading["judge_parameters"] > 0
+
+
+def test_separators_come_back_where_they_stand(client, test_digits) -> None:
+    """Points, commas, minus signs, colons and spaces between groups, written among MNIST test
+    digits in every upload style: read exactly, each separator with its box; a wrong text (a
+    separator dropped, or read as a digit) is rare. (The slash is not read yet: left out.)"""
+    made = [m for m in separated_numbers(test_digits, 12, seed=9) if "/" not in m[2]]
+    exact = wrong = 0
+    for _, _, text, data in made:
+        answer = client.post("/read", content=data, headers={"Content-Type": "image/png"})
+        if answer.status_code != 200:
+            continue
+        body = answer.json()
+        exact += body["text"] == text
+        wrong += body["text"] != text
+        for separator in body["separators"]:
+            assert body["text"][separator["position"]] == separator["char"]
+            assert separator["char"] == " " or len(separator["box"]) == 4
+    assert exact / len(made) >= 0.85 and wrong / len(made) <= 0.06, (exact, wrong, len(made))
