@@ -34,7 +34,7 @@ from digits.preprocess import (
     reduce,
     to_pixels,
 )
-from digits.separators import Mark, find_marks
+from digits.separators import OWNS, Mark, find_marks
 
 READING_SIZE = 1024  # long side numbers are read at: room for several digits, bounded work
 SPECK = 0.2  # strokes shorter and narrower than this share of the number's height are specks
@@ -310,7 +310,15 @@ def find_digits(image: Image.Image) -> Reading:
     if not found:
         raise ImageRejected(422, "no_digit_found", "No digit found: the image looks blank.")
     strokes = [segment(m) for m in found]
-    marks, used = find_marks([s.box for s in strokes], stroke_height(strokes))
+    first_height = stroke_height(strokes)
+
+    def near(i: int, j: int) -> bool:
+        x, y, width, height = strokes[i].box
+        reach = round(OWNS * first_height)
+        rows = slice(max(0, y - reach), y + height + reach)
+        return bool(strokes[j].mask[rows, max(0, x - reach) : x + width + reach].any())
+
+    marks, used = find_marks([s.box for s in strokes], first_height, near)
     digits = [s for i, s in enumerate(strokes) if i not in set(used)]
     if not digits:
         raise ImageRejected(422, "no_digit_found", "No digit found: only separators.")

@@ -13,6 +13,7 @@ wrong number.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +32,7 @@ THIN = 0.25
 MIDDLE = (0.25, 0.8)  # ... and its centre is within this part of the band
 SHARED = 0.5  # a mark sharing this share of its columns with a stroke at least PART of a
 PART = 0.4  # digit's height tall is part of that digit (a 5's bar, a broken 2's foot)
+OWNS = 0.15  # a stroke whose ink is within this many digit heights of a mark may own it
 SPACE = 0.9  # a gap wider than this many digit heights ...
 SPACE_RATIO = 3.0  # ... and this many times the number's median gap is a space
 
@@ -123,14 +125,20 @@ def is_minus(box: tuple[int, int, int, int], band: Band) -> bool:
 
 
 def find_marks(
-    boxes: list[tuple[int, int, int, int]], height: float
+    boxes: list[tuple[int, int, int, int]],
+    height: float,
+    near: Callable[[int, int], bool] = lambda i, j: True,
 ) -> tuple[list[Mark], list[int]]:
     """The separators among a number's strokes (given by their boxes) and the indexes of the
-    strokes they are made of; the others are the digits'."""
+    strokes they are made of; the others are the digits'. `near(i, j)`: whether stroke j's ink
+    comes within OWNS of stroke i (a typed point under a 7's overhang shares its columns, far
+    from its ink; a 5's bar sits on its body)."""
     band = band_of(boxes, height)
     marks, used, dots = [], [], []
     for i, box in enumerate(boxes):
-        strokes = [b for j, b in enumerate(boxes) if j != i and b[3] >= PART * height]
+        strokes = [
+            b for j, b in enumerate(boxes) if j != i and b[3] >= PART * height and near(i, j)
+        ]
         if box[3] >= 0.7 * height or shares_columns(box, strokes):
             continue
         if is_minus(box, band):
