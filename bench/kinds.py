@@ -16,10 +16,10 @@ import logging
 
 import numpy as np
 
+from synthesis.kinds import KINDS, upload
 from synthesis.styles import STYLES
 from synthesis.uploads import STYLES as MNIST_STYLES
 from training.data import mnist_digits
-from training.kinds import KINDS, upload
 
 SEED = 90_000  # a seed none of the training sets used
 

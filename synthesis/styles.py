@@ -97,7 +97,7 @@ def on_screen(ink: Ink, rng: Rng) -> bytes:
     scale = height / crop.shape[0]
     small = resized(crop, round(crop.shape[1] * scale), height, Image.Resampling.BOX)
     top, bottom, left, right = (int(m) for m in rng.integers(2, 16, size=4))
-    frame = np.pad(small, ((top, bottom), (left, right)))
+    frame = np.pad(small.astype(np.float64), ((top, bottom), (left, right)))
     colours = SCREEN_COLOURS[rng.integers(len(SCREEN_COLOURS))]
     text, paper = (np.array(colour, np.float32) for colour in colours)
     alpha = (frame / 255).clip(0, 1)[..., None]

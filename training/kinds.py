@@ -1,8 +1,9 @@
 """Digits beyond MNIST, as labelled model inputs: typed, in other hands, at low resolution.
 
-Each image is made by `synthesis` (a font from the split's fixed list, or an MNIST digit of the
-split redrawn), put in an upload style, encoded, and prepared exactly as the service prepares an
-upload (`digits.preprocess`), so the networks learn from what they will be given. Training uses
+Each image is made by `synthesis.kinds.upload` (a font from the split's fixed list, or an MNIST
+digit of the split redrawn, put in an upload style and encoded) and prepared exactly as the
+service prepares an upload (`digits.preprocess`), so the networks learn from what they will be
+given. Training uses
 the training fonts and MNIST's training part; validation the validation fonts and MNIST's
 validation split: validation never sees a font or a digit that trained anything.
 
@@ -16,45 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
-from digits.errors import ImageRejected
-from digits.preprocess import open_image, to_model_input
-from synthesis import fonts
-from synthesis.hands import enlarged, low_resolution, other_hand
+from synthesis.kinds import KINDS, upload
 from synthesis.styles import STYLES
-from synthesis.typed import typed_ink, typed_on_screen
+from training.nondigits import model_input
 
-KINDS = ("typed", "hands", "low_resolution")
 CACHE = Path(__file__).resolve().parent.parent / ".cache" / "kinds"
 VERSION = 2  # bump when the synthesis changes: old caches are then ignored
-MAX_PIXELS = 16_000_000
 COUNTS = {
     "train": {"typed": 30_000, "hands": 25_000, "low_resolution": 15_000},
     "validation": {"typed": 5_000, "hands": 5_000, "low_resolution": 5_000},
 }
 SEEDS = {"train": 11, "validation": 12}
-
-
-def upload(kind: str, style: str, label: int, source: np.ndarray | None, split: str, seed: int):
-    """One upload of `label`: typed in a font of `split`, or `source` (an MNIST digit) redrawn."""
-    rng = np.random.default_rng([seed, KINDS.index(kind)])
-    if kind == "typed":
-        paths = fonts.require(split)
-        path = paths[rng.integers(len(paths))]
-        if style == "screen":
-            return typed_on_screen(str(label), path, rng)
-        ink = typed_ink(str(label), path, rng)
-    elif kind == "hands":
-        ink = other_hand(source, rng)
-    else:
-        ink = low_resolution(enlarged(source), rng)
-    return STYLES[style](ink, rng)
-
-
-def prepared(data: bytes) -> np.ndarray | None:
-    try:
-        return to_model_input(open_image(data, MAX_PIXELS))
-    except ImageRejected:
-        return None
 
 
 def _chunk(args) -> list[tuple[np.ndarray | None, int, int]]:
@@ -63,7 +36,7 @@ def _chunk(args) -> list[tuple[np.ndarray | None, int, int]]:
     for index, label, source in jobs:
         style = list(STYLES)[index % len(STYLES)]
         made.append(
-            (prepared(upload(kind, style, label, source, split, seed + index)), label, index)
+            (model_input(upload(kind, style, label, source, split, seed + index)), label, index)
         )
     return made
 

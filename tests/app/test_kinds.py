@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from synthesis.fonts import require
+from synthesis.kinds import upload
 from synthesis.styles import SCREEN_COLOURS, STYLES
 from synthesis.typed import typed_on_screen
 from training.data import mnist_digits
-from training.kinds import upload
 
 PER_STYLE = 25
 FLOORS = {  # kind: (right at least, refused at most)
