@@ -4,8 +4,8 @@ Composes numbers from MNIST digits (the test set for the figures; `--split valid
 images segmentation was tuned on), sends each to `/read` of the app in-process, and prints the
 whole-number exact-match and per-digit accuracy per style and spacing, then, for numbers with
 separators (a point, a comma, a minus, a colon, a space, a slash), the share read exactly,
-refused and answered wrong, then the cost of `/read` per digit against `/predict` of one digit,
-in alternating rounds (median and range).
+refused and answered wrong, the same for typed numbers in the validation fonts, then the cost
+of `/read` per digit against `/predict` of one digit, in alternating rounds (median and range).
 
     .venv/bin/python -m bench.numbers [--count 300] [--rounds 3]
 """
@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from synthesis.numbers import NUMBER_STYLES as STYLES
-from synthesis.numbers import SEPARATED, numbers, separated_numbers
+from synthesis.numbers import SEPARATED, numbers, separated_numbers, typed_numbers
 from training.data import VENDORED_MNIST, load_idx_dir, mnist_digits
 
 
@@ -61,6 +61,27 @@ def separators(client, source, count: int) -> list[str]:
     for kind, (exact, refused, wrong, total) in tally.items():
         lines.append(
             f"| {kind} | `{examples[kind]}` | {exact / total:.1%} | {refused / total:.1%} "
+            f"| {wrong / total:.1%} |"
+        )
+    return lines
+
+
+def typed(client, count: int) -> list[str]:
+    """Typed numbers in the validation fonts (no network trained on them), every upload style:
+    read exactly, refused, wrong text; plain and with separators."""
+    tally: dict[tuple[str, str], list[int]] = {}
+    for kind, style, text, data in typed_numbers("validation", count, 5):
+        response = client.post("/read", content=data, headers={"Content-Type": "image/png"})
+        read = response.json().get("text") if response.status_code == 200 else None
+        row = tally.setdefault((kind, style), [0, 0, 0, 0])
+        row[0] += read == text
+        row[1] += read is None
+        row[2] += read is not None and read != text
+        row[3] += 1
+    lines = ["| typed numbers | style | read exactly | refused | wrong text |", "|---" * 5 + "|"]
+    for (kind, style), (exact, refused, wrong, total) in sorted(tally.items()):
+        lines.append(
+            f"| {kind} | {style} | {exact / total:.1%} | {refused / total:.1%} "
             f"| {wrong / total:.1%} |"
         )
     return lines
@@ -120,6 +141,7 @@ def main() -> None:
             total = sum(r[1] for r in results.values())
             print(f"| {spacing} | all | **{exact / total:.1%}** ({exact}/{total}) | |")
         print("\n" + "\n".join(separators(client, source, args.count // 4)))
+        print("\n" + "\n".join(typed(client, args.count // 4)))
         ratios = cost_per_digit(client, numbers(source, 60, False, 3), args.rounds)
     print(
         f"\n/read per digit vs /predict of one digit: median {statistics.median(ratios):.2f}x "

@@ -33,7 +33,7 @@ MIDDLE = (0.25, 0.8)  # ... and its centre is within this part of the band
 SHARED = 0.5  # a mark sharing this share of its columns with a stroke at least PART of a
 PART = 0.4  # digit's height tall is part of that digit (a 5's bar, a broken 2's foot)
 OWNS = 0.15  # a stroke whose ink is within this many digit heights of a mark may own it
-SPACE = 0.9  # a gap wider than this many digit heights ...
+SPACE = 0.3  # a gap wider than this many digit heights ...
 SPACE_RATIO = 3.0  # ... and this many times the number's median gap is a space
 
 

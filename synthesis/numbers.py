@@ -246,3 +246,29 @@ def compose_text(text: str, source, rng: Rng) -> np.ndarray:
         np.maximum(region, piece, out=region)
         x += piece.shape[1] + gap
     return strip
+
+
+def typed_numbers(split: str, count: int, seed: int) -> list[tuple[str, str, str, bytes]]:
+    """`count` typed numbers per upload style, in the fonts of `split`: (kind, style, text,
+    bytes), kind "plain" (2-6 digits) or "separators" (every other one, from SEPARATED)."""
+    from synthesis.fonts import require
+    from synthesis.styles import STYLES
+    from synthesis.typed import typed_ink, typed_on_screen
+
+    rng = np.random.default_rng(seed)
+    paths = require(split)
+    made = []
+    for style in STYLES:
+        for k in range(count):
+            if k % 2:
+                kind, text = "separators", separated_text(rng)
+            else:
+                kind = "plain"
+                text = "".join(str(d) for d in rng.integers(10, size=int(rng.integers(2, 7))))
+            path = paths[rng.integers(len(paths))]
+            if style == "screen":
+                data = typed_on_screen(text, path, rng)
+            else:
+                data = STYLES[style](typed_ink(text, path, rng, size=160), rng)
+            made.append((kind, style, text, data))
+    return made
