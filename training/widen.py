@@ -17,7 +17,7 @@ validation split and the validation fonts); the test set is read once, after.
     python -m training widen deep-0            # ... through deep-5
     python -m training widen report            # validation per kind: before and after
     python -m training widen choose            # which members the ensemble averages
-    python -m training widen finish --detector DIR --ensemble both
+    python -m training widen finish --detector DIR --ensemble widened
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ RECIPE = {
     "teacher_weight": 0.0,
     "teacher_temperature": 2.0,  # softens the teacher, whose answers on these images are sure
 }
-TEACHER = Path("model/model.tflite")  # the ensemble the networks were first made from
+TEACHER = Path("model/model.tflite")  # the served ensemble when the networks are fine-tuned
 
 
 def mnist_split() -> tuple[Digits, Digits]:
