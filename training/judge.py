@@ -25,13 +25,10 @@ import numpy as np
 
 from digits.card import ModelCard, ModelSection, ReadingRecord
 from digits.contract import NUM_CLASSES, SERVING_FILENAME
-from digits.errors import ImageRejected
-from digits.preprocess import open_image
 from digits.runtime import sha256
-from digits.segment import CONTEXT_SHAPE, context_input, find_digits
-from synthesis.numbers import compose_number, placed_upload
+from digits.segment import CONTEXT_SHAPE, context_input
 from training.data import card_split
-from training.pieces import NOT_WHOLE, labelled_candidates
+from training.pieces import NOT_WHOLE, number_pieces
 from training.small import fit_and_write
 
 JUDGE_DIR = "judge"
@@ -39,7 +36,6 @@ NUMBERS = {"train": 9000, "validation": 1500}
 KEEP_WRONG = 0.2  # share of the "not one whole digit" pieces kept: they outnumber digits ten to one
 SEEDS = {"train": 11, "validation": 12}
 EPOCHS, BATCH = 10, 128
-MAX_PIXELS = 16_000_000
 
 
 def pieces(images: np.ndarray, labels: np.ndarray, count: int, seed: int):
@@ -49,14 +45,11 @@ def pieces(images: np.ndarray, labels: np.ndarray, count: int, seed: int):
     inputs, targets = [], []
     for k in range(count):
         picks = rng.integers(len(images), size=int(rng.integers(1, 7)))
-        strip, _, layers = compose_number(images[picks], bool(k % 2), rng)
-        data, *placed = placed_upload(strip, rng)
-        try:
-            reading = find_digits(open_image(data, MAX_PIXELS))
-        except ImageRejected:
+        number = number_pieces(images, labels, picks, bool(k % 2), rng)
+        if number is None:
             continue
-        digits = [int(labels[p]) for p in picks]
-        for piece, target in labelled_candidates(reading, layers, tuple(placed), digits):
+        reading, labelled = number
+        for piece, target in labelled:
             if target == NOT_WHOLE and rng.random() > KEEP_WRONG:
                 continue
             if target >= 0:

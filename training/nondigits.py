@@ -11,12 +11,10 @@ import numpy as np
 from digits.errors import ImageRejected
 from digits.preprocess import fit_digit, open_image, to_model_input
 from synthesis.nondigits import KINDS, TRAIN_FONTS, styled_digit, upload
-from synthesis.numbers import compose_number, fragment, pair, placed_upload
-from synthesis.styles import STYLES
+from synthesis.numbers import fragment, pair
+from synthesis.styles import MAX_PIXELS, STYLES
 from training.data import Digits
-from training.pieces import NOT_WHOLE, labelled_candidates
-
-MAX_PIXELS = 16_000_000
+from training.pieces import NOT_WHOLE, number_pieces
 
 
 def model_input(data: bytes) -> np.ndarray | None:
@@ -76,20 +74,17 @@ def cut_pieces(digits: Digits, count: int, seed: int) -> tuple[np.ndarray, np.nd
     `digits`, uploaded and segmented as /read does and prepared as it prepares each piece:
     `count` whole digits and `count` wrong cuts (spanning two, or cutting one), labelled by the
     one rule of `training.pieces`; pieces in between are left out."""
-    from digits.segment import find_digits, model_input
+    from digits.segment import model_input
 
     rng = np.random.default_rng(seed)
     found: dict[bool, list[np.ndarray]] = {True: [], False: []}
     while min(len(v) for v in found.values()) < count:
         picks = rng.integers(len(digits), size=int(rng.integers(2, 5)))
-        strip, _, layers = compose_number(digits.images[picks], True, rng)
-        data, *placed = placed_upload(strip, rng)
-        try:
-            reading = find_digits(open_image(data, MAX_PIXELS))
-        except ImageRejected:
+        number = number_pieces(digits.images, digits.labels, picks, True, rng)
+        if number is None:
             continue
-        labels = [int(digits.labels[p]) for p in picks]
-        for piece, target in labelled_candidates(reading, layers, tuple(placed), labels):
+        reading, labelled = number
+        for piece, target in labelled:
             whole = target != NOT_WHOLE
             if target >= 0 and len(found[whole]) < count:
                 found[whole].append(model_input(reading, piece))

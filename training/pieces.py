@@ -12,8 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from digits.contract import NUM_CLASSES, PIXEL_MAX
-from digits.preprocess import INK_THRESHOLD
-from digits.segment import Reading, Segment
+from digits.errors import ImageRejected
+from digits.preprocess import INK_THRESHOLD, open_image
+from digits.segment import Reading, Segment, find_digits
+from synthesis.numbers import compose_number, placed_upload
+from synthesis.styles import MAX_PIXELS
 
 NOT_WHOLE = NUM_CLASSES  # the eleventh class: not one whole digit
 # A piece is that digit where it holds at least WHOLE of one digit's own ink and at most STRAY of
@@ -71,3 +74,19 @@ def labelled_candidates(
         covers = [float(held[r, c].mean()) if len(r) else 0.0 for r, c in points]
         labelled.append((piece, label(covers, digits)))
     return labelled
+
+
+def number_pieces(
+    images: np.ndarray, labels: np.ndarray, picks: np.ndarray, touching: bool, rng
+) -> tuple[Reading, list[tuple[Segment, int]]] | None:
+    """The number of the digits at `picks`, composed, uploaded (`placed_upload`) and segmented
+    as /read does: its reading and every candidate piece with its label; None where the upload
+    is refused (blank after preprocessing, say)."""
+    strip, _, layers = compose_number(images[picks], touching, rng)
+    data, *placed = placed_upload(strip, rng)
+    try:
+        reading = find_digits(open_image(data, MAX_PIXELS))
+    except ImageRejected:
+        return None
+    digits = [int(labels[p]) for p in picks]
+    return reading, labelled_candidates(reading, layers, tuple(placed), digits)
