@@ -140,15 +140,9 @@ def training_data(model_dir: Path) -> dict[str, np.ndarray]:
             ]
         ),
     )
-    val_x, val_y = labelled(
-        np.concatenate(
-            [
-                with_styles(validation.images, len(validation), SEEDS["validation"]),
-                *(images for images, _ in kinds_of("validation", validation).values()),
-            ]
-        ),
-        nondigit_inputs(COUNTS["validation"], SEEDS["validation"], TRAIN_FONTS),
-    )
+    shown = validation_inputs(validation)  # what every detector choice is made on, too
+    nondigits = shown.pop("nondigits")
+    val_x, val_y = labelled(np.concatenate(list(shown.values())), nondigits)
     data = {"x": as_bytes(x), "y": y, "val_x": as_bytes(val_x), "val_y": val_y}
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, **data)
