@@ -49,11 +49,10 @@ def fragment(digit: np.ndarray, rng: Rng) -> np.ndarray:
 
 
 class Composed(NamedTuple):
-    """A number composed of MNIST digits: the strip, each digit's columns in it, and each
-    digit's own ink, strip-sized (where digits overlap, the strip holds the brighter)."""
+    """A number composed of MNIST digits: the strip, and each digit's own ink, strip-sized
+    (where digits overlap, the strip holds the brighter)."""
 
     strip: np.ndarray
-    spans: list[tuple[int, int]]
     layers: list[np.ndarray]
 
 
@@ -62,7 +61,7 @@ def compose_number(digits: np.ndarray, touching: bool, rng: Rng) -> Composed:
     or two so that neighbouring strokes meet."""
     pieces = [digit[:, slice(*ink_columns(digit))] for digit in digits]
     strip = np.zeros((28 + 8, sum(p.shape[1] for p in pieces) + 12 * len(pieces) + 16), np.uint8)
-    spans, layers, x = [], [], 8
+    layers, x = [], 8
     for k, piece in enumerate(pieces):
         if k:
             x += -int(rng.integers(1, 4)) if touching else int(rng.integers(4, 12))
@@ -70,16 +69,9 @@ def compose_number(digits: np.ndarray, touching: bool, rng: Rng) -> Composed:
         layer = np.zeros_like(strip)
         layer[dy : dy + 28, x : x + piece.shape[1]] = piece
         np.maximum(strip, layer, out=strip)
-        spans.append((x, x + piece.shape[1]))
         layers.append(layer)
         x += piece.shape[1]
-    return Composed(strip[:, : x + 8], spans, [layer[:, : x + 8] for layer in layers])
-
-
-def overlap(a: tuple[int, int], b: tuple[int, int]) -> float:
-    """Intersection over union of two column ranges."""
-    shared = min(a[1], b[1]) - max(a[0], b[0])
-    return max(0, shared) / (max(a[1], b[1]) - min(a[0], b[0]))
+    return Composed(strip[:, : x + 8], [layer[:, : x + 8] for layer in layers])
 
 
 def placed_upload(strip: np.ndarray, rng: np.random.Generator) -> tuple[bytes, float, int, int]:

@@ -82,7 +82,7 @@ def number_pieces(
     """The number of the digits at `picks`, composed, uploaded (`placed_upload`) and segmented
     as /read does: its reading and every candidate piece with its label; None where the upload
     is refused (blank after preprocessing, say)."""
-    strip, _, layers = compose_number(images[picks], touching, rng)
+    strip, layers = compose_number(images[picks], touching, rng)
     data, *placed = placed_upload(strip, rng)
     try:
         reading = find_digits(open_image(data, MAX_PIXELS))

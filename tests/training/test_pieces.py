@@ -25,7 +25,7 @@ def test_rendering_says_where_each_digits_ink_went(sample_digits) -> None:
     in the part that holds that digit, in every style."""
     rng = np.random.default_rng(0)
     for _ in range(6):
-        strip, _, layers = compose_number(sample_digits.images[:3], False, rng)
+        strip, layers = compose_number(sample_digits.images[:3], False, rng)
         data, *placed = placed_upload(strip, rng)
         reading = find_digits(open_image(data, MAX_PIXELS))
         found = [p.pieces[(0, len(p.bounds) - 1)] for p in reading.parts]
