@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageFilter
 
-from synthesis.styles import ink_box, resized
+from synthesis.styles import ink_box, resized, sheared
 
 SIZE = 128
 Rng = np.random.Generator
@@ -34,15 +34,8 @@ def stroke_width(ink: np.ndarray, rng: Rng) -> np.ndarray:
 
 
 def slant(ink: np.ndarray, rng: Rng) -> np.ndarray:
-    shear = rng.uniform(-0.4, 0.4)
-    size = ink.shape[0]
-    image = Image.fromarray(ink.astype(np.float32), "F").transform(
-        (size, size),
-        Image.Transform.AFFINE,
-        (1, shear, -shear * size / 2, 0, 1, 0),
-        Image.Resampling.BILINEAR,
-    )
-    return np.asarray(image, np.float32)
+    image = Image.fromarray(ink.astype(np.float32), "F")
+    return np.asarray(sheared(image, rng.uniform(-0.4, 0.4), Image.Resampling.BILINEAR), np.float32)
 
 
 def elastic(ink: np.ndarray, rng: Rng, strength: float = 6.0, grid: int = 5) -> np.ndarray:

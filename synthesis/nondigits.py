@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from synthesis.styles import STYLES
+from synthesis.styles import STYLES, sheared
 
 FONT_ROOT = Path("/usr/share/fonts/truetype")
 TRAIN_FONTS = "dejavu"  # fonts-dejavu-core: on every Debian machine
@@ -67,10 +67,7 @@ def letter(rng: Rng, family: str) -> Ink:
         stroke_width=stroke,
         stroke_fill=255,
     )
-    shear = rng.uniform(-0.3, 0.3)
-    image = image.transform(
-        image.size, Image.Transform.AFFINE, (1, shear, -shear * SIZE / 2, 0, 1, 0)
-    )
+    image = sheared(image, rng.uniform(-0.3, 0.3))
     return np.asarray(image.rotate(rng.uniform(-25, 25)), np.float32)
 
 

@@ -54,6 +54,13 @@ def resized(ink: Ink, width: int, height: int, resample=Image.Resampling.BILINEA
     return np.asarray(image.resize((max(1, width), max(1, height)), resample), np.float32)
 
 
+def sheared(image: Image.Image, shear: float, resample=Image.Resampling.NEAREST) -> Image.Image:
+    """Slanted by `shear` (x moves by shear * y), about the image's middle row."""
+    return image.transform(
+        image.size, Image.Transform.AFFINE, (1, shear, -shear * image.height / 2, 0, 1, 0), resample
+    )
+
+
 def on_paper(ink: Ink, rng: Rng) -> bytes:
     """Dark pen on light paper, scanned: grey, blurred a little, with sensor noise."""
     paper, pen = rng.uniform(190, 255), rng.uniform(0, 90)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from synthesis.styles import SCREEN_COLOURS, encode
+from synthesis.styles import SCREEN_COLOURS, encode, sheared
 
 SIZE = 128
 Rng = np.random.Generator
@@ -41,12 +41,7 @@ def typed_ink(text: str, path: Path, rng: Rng, size: int = SIZE) -> np.ndarray:
         stroke_fill=255,
     )
     shear = rng.uniform(-0.25, 0.25) if rng.random() < 0.5 else 0.0
-    image = image.transform(
-        image.size,
-        Image.Transform.AFFINE,
-        (1, shear, -shear * size / 2, 0, 1, 0),
-        Image.Resampling.BILINEAR,
-    )
+    image = sheared(image, shear, Image.Resampling.BILINEAR)
     turn = rng.uniform(-4, 4)
     return np.asarray(image.rotate(turn, Image.Resampling.BILINEAR), np.float32)
 
