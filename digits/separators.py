@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+TALL = 0.7  # a stroke this share of the first guess at a digit's height is a digit's
 MARK = 0.45  # a point, a colon's dot or a comma is at most this many digit heights wide ...
 TAIL = 0.8  # ... and a comma at most this many tall
 SPECK = 0.04  # ... and at least this (smaller is noise)
@@ -69,7 +70,7 @@ class Band:
 
 def band_of(boxes: list[tuple[int, int, int, int]], height: float) -> Band:
     """The median top and bottom of the boxes nearly a digit tall."""
-    tall = [b for b in boxes if b[3] >= 0.7 * height] or boxes
+    tall = [b for b in boxes if b[3] >= TALL * height] or boxes
     return Band(
         float(np.median([b[1] for b in tall])), float(np.median([b[1] + b[3] for b in tall]))
     )
@@ -139,21 +140,17 @@ def find_marks(
         strokes = [
             b for j, b in enumerate(boxes) if j != i and b[3] >= PART * height and near(i, j)
         ]
-        if box[3] >= 0.7 * height or shares_columns(box, strokes):
+        if box[3] >= TALL * height or shares_columns(box, strokes):
             continue
         if is_minus(box, band):
             marks.append(Mark("-", box, fit(box, "-")))
             used.append(i)
             continue
         kind = dot_kind(box, band)
-        if kind in (".", ","):
+        if kind:
             dots.append((i, box, kind))
-        elif kind == "dot":
-            dots.append((i, box, "dot"))
-    lows = [(i, box, kind) for i, box, kind in dots if kind != "dot"]
-    for i, box, kind in dots:
-        if kind != "dot":
-            continue
+    lows = [dot for dot in dots if dot[2] != "dot"]
+    for i, box, _ in (dot for dot in dots if dot[2] == "dot"):
         below = [low for low in lows if stacked(box, low[1])]
         if below:  # a colon: a dot above a point
             j, low_box, _ = below[0]
