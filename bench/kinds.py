@@ -48,7 +48,7 @@ def mnist_uploads(count: int, digits) -> list[tuple[str, int, bytes]]:
 
 
 def tally(client, made: list[tuple[str, int, bytes]]) -> dict[str, tuple[int, int, int]]:
-    """Per style: (guesses right, refused, answered right)."""
+    """Per style: (guesses right, refused, answered right, uploads)."""
     counts: dict[str, list[int]] = {}
     for style, label, data in made:
         response = client.post("/predict", content=data, headers={"Content-Type": "image/png"})
@@ -63,21 +63,17 @@ def tally(client, made: list[tuple[str, int, bytes]]) -> dict[str, tuple[int, in
     return {style: tuple(row) for style, row in counts.items()}
 
 
-def rows(kind: str, counts: dict[str, tuple]) -> list[str]:
-    lines = []
-    for style, (right, refused, answered_right, total) in [*counts.items(), ("all", ())][:-1]:
-        answered = total - refused
-        lines.append(
-            f"| {kind} | {style} | {right / total:.1%} | {refused / total:.1%} "
-            f"| {answered_right / answered if answered else 0:.1%} |"
-        )
-    total = [sum(column) for column in zip(*counts.values(), strict=True)]
-    answered = total[3] - total[1]
-    lines.append(
-        f"| {kind} | **all** | **{total[0] / total[3]:.1%}** | **{total[1] / total[3]:.1%}** "
-        f"| **{total[2] / answered if answered else 0:.1%}** |"
-    )
-    return lines
+def row(kind: str, style: str, counts: tuple[int, int, int, int], bold: str = "") -> str:
+    right, refused, answered_right, total = counts
+    answered = total - refused
+    cells = [right / total, refused / total, answered_right / answered if answered else 0]
+    return f"| {kind} | {style} | " + " | ".join(f"{bold}{c:.1%}{bold}" for c in cells) + " |"
+
+
+def rows(kind: str, counts: dict[str, tuple[int, int, int, int]]) -> list[str]:
+    """A row per style, and one for all of them."""
+    total = tuple(sum(column) for column in zip(*counts.values(), strict=True))
+    return [row(kind, s, c) for s, c in counts.items()] + [row(kind, "**all**", total, "**")]
 
 
 def main() -> None:
