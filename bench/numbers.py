@@ -41,50 +41,46 @@ def accuracy(client, made: list[tuple[str, str, bytes]]) -> dict[str, tuple[int,
     return {style: tuple(c) for style, c in tally.items()}
 
 
-def separators(client, source, count: int) -> list[str]:
-    """Numbers with separators (`synthesis.numbers.SEPARATED`): per kind, the share read
-    exactly, refused, and answered with a wrong text (the one that must not happen)."""
-    tally: dict[str, list[int]] = {}
-    for kind, _, text, data in separated_numbers(source, count, 4):
+def outcomes(client, made) -> dict[tuple[str, str], tuple[float, float, float]]:
+    """For (first, second, text, bytes) numbers, per (first, second): the share read exactly,
+    refused, and answered with a wrong text (the one that must not happen)."""
+    tally: dict[tuple[str, str], list[int]] = {}
+    for first, second, text, data in made:
         response = client.post("/read", content=data, headers={"Content-Type": "image/png"})
-        row = tally.setdefault(kind, [0, 0, 0, 0])
         read = response.json().get("text") if response.status_code == 200 else None
+        row = tally.setdefault((first, second), [0, 0, 0, 0])
         row[0] += read == text
         row[1] += read is None
         row[2] += read is not None and read != text
         row[3] += 1
-    lines = [
-        "| separators | example | read exactly | refused | wrong text |",
-        "|---|---|---|---|---|",
-    ]
-    examples = dict(SEPARATED)
-    for kind, (exact, refused, wrong, total) in tally.items():
-        lines.append(
-            f"| {kind} | `{examples[kind]}` | {exact / total:.1%} | {refused / total:.1%} "
-            f"| {wrong / total:.1%} |"
-        )
+    return {
+        key: (exact / n, refused / n, wrong / n)
+        for key, (exact, refused, wrong, n) in tally.items()
+    }
+
+
+def outcome_lines(header: str, shares: dict[tuple[str, str], tuple[float, float, float]]):
+    lines = [f"| {header} | read exactly | refused | wrong text |", "|---" * 5 + "|"]
+    for (first, second), cells in shares.items():
+        lines.append(f"| {first} | {second} | " + " | ".join(f"{c:.1%}" for c in cells) + " |")
     return lines
+
+
+def separators(client, source, count: int) -> list[str]:
+    """Numbers with separators (`synthesis.numbers.SEPARATED`), per kind."""
+    examples = dict(SEPARATED)
+    made = [
+        (kind, f"`{examples[kind]}`", text, data)
+        for kind, _, text, data in separated_numbers(source, count, 4)
+    ]
+    return outcome_lines("separators | example", outcomes(client, made))
 
 
 def typed(client, count: int) -> list[str]:
-    """Typed numbers in the validation fonts (no network trained on them), every upload style:
-    read exactly, refused, wrong text; plain and with separators."""
-    tally: dict[tuple[str, str], list[int]] = {}
-    for kind, style, text, data in typed_numbers("validation", count, 5):
-        response = client.post("/read", content=data, headers={"Content-Type": "image/png"})
-        read = response.json().get("text") if response.status_code == 200 else None
-        row = tally.setdefault((kind, style), [0, 0, 0, 0])
-        row[0] += read == text
-        row[1] += read is None
-        row[2] += read is not None and read != text
-        row[3] += 1
-    lines = ["| typed numbers | style | read exactly | refused | wrong text |", "|---" * 5 + "|"]
-    for (kind, style), (exact, refused, wrong, total) in sorted(tally.items()):
-        lines.append(
-            f"| {kind} | {style} | {exact / total:.1%} | {refused / total:.1%} "
-            f"| {wrong / total:.1%} |"
-        )
-    return lines
+    """Typed numbers in the validation fonts (no network trained on them), every upload style,
+    plain and with separators."""
+    shares = outcomes(client, typed_numbers("validation", count, 5))
+    return outcome_lines("typed numbers | style", dict(sorted(shares.items())))
 
 
 def cost_per_digit(client, made: list[tuple[str, str, bytes]], rounds: int) -> list[float]:
