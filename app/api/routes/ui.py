@@ -49,18 +49,13 @@ async def form_result(request: Request, service: Service = Depends(get_service))
             )
             if context["result"].error:  # not a digit: said so, the guess shown faintly
                 raise NotADigit(context["result"].model_dump())
-    except SeveralDigits as exc:  # a number: the guess shown faintly, and what /read makes of it
+    except NotADigit as exc:  # said so, the guess shown faintly
         service.telemetry.rejected(exc.code)
         status = exc.status
-        context.update(
-            result=exc.guess | {"error": True},
-            several=exc.reading,
-            not_digit_message=exc.message,
-        )
-    except NotADigit as exc:
-        service.telemetry.rejected(exc.code)
-        status = exc.status
-        if "text" in exc.guess:  # a number with a part that is no digit
+        if isinstance(exc, SeveralDigits):  # a number: and what /read makes of it
+            guess = exc.guess | {"error": True}
+            context.update(result=guess, several=exc.reading, not_digit_message=exc.message)
+        elif "text" in exc.guess:  # a number with a part that is no digit
             context.update(reading=exc.guess, not_a_digit=True, not_digit_message=exc.message)
     except Refusal as exc:
         service.telemetry.rejected(exc.code)
