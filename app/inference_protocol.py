@@ -257,9 +257,11 @@ def output_tensors(
 
 
 def encode_response(
-    parsed: ParsedRequest, version: str, tensors: dict[str, np.ndarray]
+    parsed: ParsedRequest, version: str, tensors: dict[str, np.ndarray], ids: list[str]
 ) -> tuple[bytes, int | None]:
-    """The response body, and the JSON header's length where binary tensors follow it."""
+    """The response body, and the JSON header's length where binary tensors follow it; each
+    image's answer id (what POST /corrections takes) in the response parameter `answer_ids`,
+    comma-separated in the images' order (the protocol's parameters hold no lists)."""
     wanted = parsed.outputs or [(name, parsed.binary) for name in tensors]
     outputs, chunks = [], []
     for name, binary in wanted:
@@ -277,6 +279,7 @@ def encode_response(
     response: dict[str, Any] = {"model_name": MODEL_NAME, "model_version": version}
     if parsed.id is not None:
         response["id"] = parsed.id
+    response["parameters"] = {"answer_ids": ",".join(ids)}
     response["outputs"] = outputs
     header = json.dumps(response, separators=(",", ":")).encode()
     if not chunks:

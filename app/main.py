@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,9 +15,20 @@ from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.deps import require_api_key
-from app.api.routes import health, inference_protocol, metrics, model, noop, predict, read, ui
+from app.api.routes import (
+    corrections,
+    health,
+    inference_protocol,
+    metrics,
+    model,
+    noop,
+    predict,
+    read,
+    ui,
+)
 from app.core.config import Settings, get_settings
 from app.core.errors import install_error_handlers
+from app.feedback.corrections import Feedback
 from app.service import Service
 from app.telemetry import RequestMetricsMiddleware, Telemetry
 from app.uploads import UploadLimits, UploadReader
@@ -40,9 +52,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     except ModelLoadError as exc:
         app.state.startup_error = str(exc)
         raise
+    feedback = Feedback.from_settings(settings, app.state.telemetry)
+    await feedback.start()
+    tidying = asyncio.create_task(feedback.keep_tidy(), name="feedback-tidying")
     reader = UploadReader(UploadLimits.from_settings(settings))
-    service = Service(settings, versions, app.state.telemetry, reader, ready=True)
-    app.state.service = service
+    service = Service(settings, versions, app.state.telemetry, reader, feedback.capture, ready=True)
+    app.state.service, app.state.feedback = service, feedback
     served = versions.get()
     log.info(
         "model %s version %s loaded from %s; ready",
@@ -54,6 +69,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         service.ready = False
+        tidying.cancel()
+        await feedback.close()
         await versions.close()
 
 
@@ -91,10 +108,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     # the key check only where a key is set: its dependency has a cost per request otherwise
     key_check = [Depends(require_api_key)] if settings.api_key else []
-    protected = (predict.router, read.router, model.admin, inference_protocol.inference)
+    protected = (
+        predict.router,
+        read.router,
+        corrections.router,
+        model.admin,
+        inference_protocol.inference,
+    )
     for router in protected:
         app.include_router(router, dependencies=key_check)
     for router in (
+        corrections.operators,
         metrics.router,
         health.router,
         model.router,

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from app.core.errors import ErrorBody
 from digits.contract import NUM_CLASSES
 
+ANSWER_ID = (
+    "this answer's id: POST /corrections takes it with the right label, where the answer's "
+    "input was captured (DIGITS_CAPTURE_PERCENT); also in the service's log line"
+)
 EXAMPLE_PROBABILITIES = [0.0, 0.0, 0.001, 0.0, 0.0, 0.0, 0.0, 0.998, 0.0, 0.001]
 
 
@@ -14,6 +20,7 @@ class Prediction(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
+                "id": "3f0c2a9e8b7d4c1fa6e5d4c3b2a19081",
                 "digit": 7,
                 "confidence": 0.998,
                 "probabilities": EXAMPLE_PROBABILITIES,
@@ -24,6 +31,7 @@ class Prediction(BaseModel):
         }
     )
 
+    id: str = Field(description=ANSWER_ID)
     digit: int = Field(ge=0, le=9, description="the most probable digit")
     confidence: float = Field(ge=0, le=1, description="probability of that digit")
     probabilities: list[float] = Field(
@@ -83,6 +91,7 @@ class NumberReading(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "example": {
+                "id": "9d1e6b0c2f3a4e5d8c7b6a5f4e3d2c1b",
                 "text": "12.5",
                 "confidence": 0.97,
                 "digits": [
@@ -105,6 +114,7 @@ class NumberReading(BaseModel):
         }
     )
 
+    id: str = Field(description=ANSWER_ID)
     text: str = Field(
         description="the digits and separators left to right, leading zeros kept, a space "
         "between groups of digits"
@@ -207,3 +217,53 @@ class ReloadReport(BaseModel):
     retired: list[str] = Field(description="versions no longer served (they finish what they hold)")
     serving: list[str] = Field(description="the versions loaded now")
     default: str | None = Field(description="the version that answers requests naming none")
+
+
+class CorrectionRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"id": "3f0c2a9e8b7d4c1fa6e5d4c3b2a19081", "label": "1"}}
+    )
+
+    id: str = Field(min_length=1, max_length=64, description="the answer's id, as it was given")
+    label: StrictStr | StrictInt = Field(
+        description="the right answer: a digit 0-9, a number as /read writes it (`12.50`), or "
+        "`not_a_digit`"
+    )
+
+
+class CorrectionRecord(BaseModel):
+    id: str = Field(description="the correction's id")
+    answer_id: str | None = Field(description="the answer it corrects")
+    label: str = Field(description="the label the person gave")
+    answered: str | None = Field(description="what the service had answered")
+    version: str | None = Field(description="the model version that answered")
+    images: int = Field(description="28x28 images it labels (a number's: one per digit found)")
+    created_at: datetime
+    updated_at: datetime
+
+
+class CorrectionReceipt(CorrectionRecord):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": "5b2e0f7a6c1d4e3b9a8f7e6d5c4b3a21",
+                "answer_id": "3f0c2a9e8b7d4c1fa6e5d4c3b2a19081",
+                "label": "1",
+                "answered": "7",
+                "version": "1",
+                "images": 1,
+                "created_at": "2026-12-01T12:00:00",
+                "updated_at": "2026-12-01T12:00:00",
+                "replaced": False,
+            }
+        }
+    )
+
+    replaced: bool = Field(
+        description="whether it replaced an earlier correction of the same answer (same id)"
+    )
+
+
+class CorrectionList(BaseModel):
+    corrections: list[CorrectionRecord] = Field(description="oldest first")
+    total: int = Field(description="corrections stored in all")

@@ -20,12 +20,15 @@ from starlette.concurrency import run_in_threadpool
 
 from app.core.config import Settings
 from app.core.errors import ApiError, ErrorBody
+from app.feedback.capture import Capture
+from app.feedback.labels import NOT_A_DIGIT
+from app.feedback.store import new_id
 from app.model import Judge
 from app.schemas import DigitReading, ModelInfo, NumberReading, Prediction, SeparatorReading
 from app.telemetry import Telemetry
 from app.uploads import Upload, UploadReader
 from app.versions import LoadedVersion, ModelVersions
-from digits.contract import describe
+from digits.contract import IMAGE_SIZE, describe
 from digits.errors import ImageRejected, NotADigit, SeveralDigits
 from digits.preprocess import open_image, pixel_count, to_model_input, to_png
 from digits.screening import split
@@ -133,7 +136,11 @@ def digit_reading(
 
 
 def number_reading(
-    served: LoadedVersion, found: Reading, digits: list[DigitReading], images: list[str] | None
+    served: LoadedVersion,
+    found: Reading,
+    digits: list[DigitReading],
+    images: list[str] | None,
+    answer_id: str,
 ) -> NumberReading:
     """The digits and the separators between them (`found.marks`) as one text, left to right,
     with a space where the gap between two groups is one (`digits.separators.spaces`)."""
@@ -156,6 +163,7 @@ def number_reading(
             separators.append(SeparatorReading(char=" ", confidence=1.0, position=len(text)))
             text += " "
     return NumberReading(
+        id=answer_id,
         text=text,
         confidence=round(float(np.prod([d.confidence for d in digits])), 6),
         digits=digits,
@@ -175,6 +183,7 @@ class Inference:
     probabilities: np.ndarray  # (N, 10) float32
     digit_scores: np.ndarray | None  # (N,)
     is_digit: np.ndarray | None  # (N,) bool
+    ids: list[str]  # each answer's id
 
 
 def dump(record: BaseModel | None) -> dict | None:
@@ -187,6 +196,7 @@ class Service:
     versions: ModelVersions
     telemetry: Telemetry
     reader: UploadReader
+    capture: Capture
     ready: bool = False
 
     def leased(
@@ -230,11 +240,13 @@ class Service:
         always_guess: bool = False,
         version: str | None = None,
         one_digit: bool = False,
+        keep: bool = False,
     ) -> list[Prediction]:
         """Read the uploads (`reading`, one of `reader`'s methods on the request), preprocess
         them, predict them in one batch. An image that holds no digit gets its best guess with
         an `error` (`not_a_digit`), or without one where the client asked `always_guess`; with
-        `one_digit` (/predict), one that holds a number is refused as `several_digits`."""
+        `one_digit` (/predict), one that holds a number is refused as `several_digits`. Each
+        answer is captured where the sample takes it, or `keep` (an image sent to be corrected)."""
         with self.leased(version, reading) as served:
             with served.batcher.expecting():
                 uploads = await reading
@@ -251,6 +263,15 @@ class Service:
                 )
                 for i in range(len(uploads))
             ]
+            self.capture.keep(
+                "predict",
+                served.version,
+                [p.id for p in predictions],
+                [NOT_A_DIGIT if p.is_digit is False else str(p.digit) for p in predictions],
+                [p.confidence for p in predictions],
+                images[:, np.newaxis],
+                always=keep,
+            )
             if one_digit and predictions[0].error:
                 number = await self.number_in(served, uploads[0])
                 if number is not None:
@@ -271,7 +292,19 @@ class Service:
             given = [None] * len(digits) if scores is None else scores.tolist()
             judged = [self.count(served, d, s) for d, s in zip(digits, given, strict=True)]
             is_digit = None if scores is None else np.array(judged)
-            return Inference(served.version, probabilities, scores, is_digit)
+            ids = [new_id() for _ in digits]
+            self.capture.keep(
+                "infer",
+                served.version,
+                ids,
+                [
+                    NOT_A_DIGIT if j is False else str(d)
+                    for d, j in zip(digits, judged, strict=True)
+                ],
+                probabilities.max(axis=1).tolist(),
+                images.reshape(-1, 1, IMAGE_SIZE, IMAGE_SIZE),
+            )
+            return Inference(served.version, probabilities, scores, is_digit, ids)
 
     def prediction(
         self,
@@ -286,6 +319,7 @@ class Service:
         input_image = data_url(image) if image is not None else None
         refused = is_digit is False and not always_guess
         return Prediction(
+            id=new_id(),
             digit=digit,
             confidence=rounded[digit],
             probabilities=rounded,
@@ -339,7 +373,7 @@ class Service:
             digit_reading(found, seg, probabilities[i], float(scores[i]), True)
             for i, seg in enumerate(pieces)
         ]
-        return number_reading(served, found, digits, None).model_dump(mode="json")
+        return number_reading(served, found, digits, None, new_id()).model_dump(mode="json")
 
     async def read_number(
         self,
@@ -347,9 +381,11 @@ class Service:
         include_input: bool,
         always_guess: bool,
         version: str | None = None,
+        keep: bool = False,
     ) -> NumberReading:
         """Find the digits of a number in one upload and read them in one model call; every
-        candidate cut of touching digits goes into the same call, and the surest reading wins."""
+        candidate cut of touching digits goes into the same call, and the surest reading wins.
+        Captured as `classify` captures."""
         with self.leased(version, reading) as served:
             with served.batcher.expecting():
                 [upload] = await reading
@@ -373,9 +409,19 @@ class Service:
                 is_digit = self.count(served, digit, score)
                 digits.append(digit_reading(found, seg, probabilities[i], score, is_digit))
             images = [data_url(inputs[i]) for i, _ in chosen] if include_input else None
-            result = number_reading(served, found, digits, images)
+            result = number_reading(served, found, digits, images, new_id())
         strangers = [n for n, d in enumerate(digits, start=1) if d.is_digit is False]
-        if strangers and not always_guess:
+        refused = strangers and not always_guess
+        self.capture.keep(
+            "read",
+            served.version,
+            [result.id],
+            [NOT_A_DIGIT if refused else result.text],
+            [result.confidence],
+            [inputs[[i for i, _ in chosen]]],
+            always=keep,
+        )
+        if refused:
             which = ", ".join(map(str, strangers))
             raise NotADigit(
                 result.model_dump(mode="json"),

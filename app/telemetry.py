@@ -7,13 +7,27 @@ Each app gets its own registry, so several apps (tests, workers) never collide.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
+from contextvars import ContextVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from digits.card import Answering
 from digits.contract import LABELS
+
+access_log = logging.getLogger("app.access")
+# the ids of the answers a request gave, filled by the service, logged by the middleware
+ANSWER_IDS: ContextVar[list[str] | None] = ContextVar("answer_ids", default=None)
+
+
+def note_answers(ids: list[str]) -> None:
+    """Remember the request's answer ids for its log line."""
+    noted = ANSWER_IDS.get()
+    if noted is not None:
+        noted.extend(ids)
+
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -80,6 +94,45 @@ class Telemetry:
             registry=r,
         )
 
+        self.corrections = Counter(
+            "digits_corrections",
+            "Corrections received (a replaced one counted once), by the answering model version "
+            "and the label given (a number's label: `number`)",
+            ["version", "label"],
+            registry=r,
+        )
+        self.feedback = Counter(
+            "digits_feedback_answers",
+            "Answers that received a correction, by version and whether the answer was right "
+            "(the label given equals it); live accuracy = right / all",
+            ["version", "outcome"],
+            registry=r,
+        )
+        self.live_accuracy = Gauge(
+            "digits_live_accuracy",
+            "Share of the answers that received feedback that were right, by version (this "
+            "process; sum digits_feedback_answers across replicas for the whole)",
+            ["version"],
+            registry=r,
+        )
+        self.captures_dropped = Counter(
+            "digits_captures_dropped",
+            "Answers sampled for capture but dropped because the writer's queue was full",
+            registry=r,
+        )
+        self.feedback_tally: dict[str, list[int]] = {}  # version: [right, all]
+
+    def corrected(self, version: str | None, label: str, right: bool) -> None:
+        """Count a correction (`label`: a digit, not_a_digit or number), and the answer it
+        corrects as right or wrong."""
+        version = version or "unknown"
+        self.corrections.labels(version, label).inc()
+        self.feedback.labels(version, "right" if right else "wrong").inc()
+        tally = self.feedback_tally.setdefault(version, [0, 0])
+        tally[0] += right
+        tally[1] += 1
+        self.live_accuracy.labels(version).set(tally[0] / tally[1])
+
     def digit_counters(self, version: str) -> list[Counter]:
         """The predictions counter of each digit (indexed by digit) for one version."""
         return [self.predictions.labels(str(digit), version) for digit in LABELS]
@@ -114,7 +167,9 @@ class Telemetry:
 
 
 class RequestMetricsMiddleware:
-    """Counts and times every HTTP request by route template (not raw path: bounded labels)."""
+    """Counts and times every HTTP request by route template (not raw path: bounded labels),
+    and writes its access log line, with the ids of the answers it gave (uvicorn's own access
+    log is turned off where the service is started: one line per request)."""
 
     def __init__(self, app: ASGIApp, telemetry: Telemetry) -> None:
         self.app = app
@@ -126,6 +181,8 @@ class RequestMetricsMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        answer_ids: list[str] = []
+        token = ANSWER_IDS.set(answer_ids)
 
         async def send_with_status(message: Message) -> None:
             nonlocal status
@@ -139,5 +196,18 @@ class RequestMetricsMiddleware:
             route = scope.get("route")
             endpoint = getattr(route, "path", None) or "unmatched"
             labels = (scope["method"], endpoint, str(status))
+            seconds = time.perf_counter() - started
             self.telemetry.requests.labels(*labels).inc()
-            self.telemetry.latency.labels(*labels).observe(time.perf_counter() - started)
+            self.telemetry.latency.labels(*labels).observe(seconds)
+            ANSWER_IDS.reset(token)
+            if access_log.isEnabledFor(logging.INFO):
+                client = scope.get("client")
+                access_log.info(
+                    '%s "%s %s" %d %.1f ms%s',
+                    client[0] if client else "-",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    seconds * 1000,
+                    f" answer_ids={','.join(answer_ids)}" if answer_ids else "",
+                )

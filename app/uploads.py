@@ -27,6 +27,11 @@ class Upload:
     filename: str | None
 
 
+async def already_read(uploads: list[Upload]) -> list[Upload]:
+    """Uploads already read, as the awaitable the service's methods take."""
+    return uploads
+
+
 @dataclass(frozen=True)
 class UploadLimits:
     image_bytes: int  # one image

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,6 +69,7 @@ def running_service(
     environment = {
         **os.environ,
         "DIGITS_MODEL_DIR": str(MODEL_DIR),
+        "DIGITS_DATA_DIR": tempfile.mkdtemp(prefix="digits-data-"),  # its own feedback database
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "MALLOC_ARENA_MAX": "2",  # glibc's heap as scripts/serve.sh and the image set it
         "MALLOC_MMAP_THRESHOLD_": "262144",
@@ -115,5 +117,7 @@ def running_service(
 
 
 def make_client(**overrides) -> TestClient:
-    settings = Settings(**{"model_dir": MODEL_DIR, **overrides})
+    """The app in-process; its feedback database in a folder of its own unless told."""
+    defaults = {"model_dir": MODEL_DIR, "data_dir": Path(tempfile.mkdtemp(prefix="digits-data-"))}
+    settings = Settings(**{**defaults, **overrides})
     return TestClient(create_app(settings), raise_server_exceptions=False)

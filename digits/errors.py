@@ -9,9 +9,11 @@ from __future__ import annotations
 class Refusal(Exception):
     """Input refused, with its HTTP status, machine-readable code and a message for people."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.headers = status, code, message, headers
 
     def __str__(self) -> str:
         return self.message

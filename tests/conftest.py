@@ -13,6 +13,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from bench.harness import MODEL_DIR, make_client, running_service
 from digits.contract import SERVING_FILENAME
+from tests.postgres import fresh_database, postgres_server
+from tests.postgres import why_not as postgres_why_not
 from digits.runtime import LiteRTModel
 from training.data import VENDORED_MNIST, Digits, load_idx_dir
 
@@ -40,6 +42,25 @@ def client() -> Iterator[TestClient]:
     """The app on the committed model, lifespan run (model loaded, warmed up)."""
     with make_client() as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A real PostgreSQL server for the session (tests/postgres.py); its URL."""
+    reason = postgres_why_not()
+    if reason is not None:
+        pytest.skip(f"no PostgreSQL server can start here: {reason}")
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """An empty feedback database of each kind the service supports: an SQLite file, and a
+    new database on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
+    return fresh_database(request.getfixturevalue("postgres"))
 
 
 @pytest.fixture(scope="session")

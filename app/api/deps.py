@@ -1,4 +1,4 @@
-"""Dependencies shared by routes: the running service and the optional API key.
+"""Dependencies shared by routes: the running service, its feedback, and the keys.
 
 Both are `async def`: FastAPI runs a plain `def` dependency in the threadpool, a thread hop per
 request that costs more than the check itself.
@@ -13,6 +13,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from app.core.config import Settings
 from app.core.errors import ApiError
+from app.feedback.corrections import Feedback
 from app.service import Service
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
@@ -24,6 +25,30 @@ async def get_service(request: Request) -> Service:
     if service is None or not service.ready:
         raise ApiError(503, "not_ready", "The model is not loaded yet.")
     return service
+
+
+async def get_feedback(request: Request) -> Feedback:
+    await get_service(request)
+    return request.app.state.feedback
+
+
+async def require_operator_key(
+    request: Request,
+    header_key: str | None = Security(api_key_header),
+    credentials: HTTPAuthorizationCredentials | None = Security(bearer),
+) -> None:
+    """The operator routes (corrections listed, exported, deleted) need DIGITS_OPERATOR_KEY;
+    where none is set they are closed."""
+    settings: Settings = request.app.state.settings
+    if settings.operator_key is None:
+        raise ApiError(
+            403,
+            "forbidden",
+            "The operator routes are closed: set DIGITS_OPERATOR_KEY to open them.",
+        )
+    given = header_key or (credentials.credentials if credentials else None)
+    if given is None or not secrets.compare_digest(given, settings.operator_key.get_secret_value()):
+        raise ApiError(401, "unauthorized", "The operator key is required (X-API-Key or Bearer).")
 
 
 async def require_api_key(

@@ -73,11 +73,46 @@ class Settings(BaseSettings):
     noop_route: bool = Field(
         False, description="mount POST /noop, the benchmarks' baseline (reads, never predicts)"
     )
+    data_dir: Path = Field(
+        REPO_ROOT / "var",
+        description="the service's own state: the SQLite feedback database, where "
+        "database_url names none",
+    )
+    database_url: SecretStr | None = Field(
+        None,
+        description="the feedback database as a SQLAlchemy URL (PostgreSQL: "
+        "postgresql://user:password@host/db); default: SQLite, data_dir/feedback.sqlite3",
+    )
+    capture_percent: float = Field(
+        0,
+        ge=0,
+        le=100,
+        description="share of answered requests whose inputs (the 28x28 images the model saw) "
+        "and answers are stored, so that they can be corrected by id and live accuracy "
+        "measured; 0: none (images are then stored only when a person sends a correction)",
+    )
+    capture_days: float = Field(
+        30, gt=0, description="captured inputs are deleted by the service after this many days"
+    )
+    corrections_per_minute: int = Field(
+        30, ge=0, description="corrections one client may send per minute (0: no limit)"
+    )
+    operator_key: SecretStr | None = Field(
+        None,
+        description="the key of the operator routes (list, export, delete corrections); "
+        "without one they answer 403",
+    )
     inference_threads: int = Field(
         default_factory=lambda: min(2, available_cores()),
         gt=0,
         description="CPU threads per model call (LiteRT); default: 2, or 1 on a single core",
     )
+
+    @property
+    def feedback_database_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.data_dir / 'feedback.sqlite3'}"
 
     @field_validator("cors_origins", mode="before")
     @classmethod

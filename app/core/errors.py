@@ -29,6 +29,7 @@ PROTOCOL_PREFIX = "/v2"
 HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
@@ -125,7 +126,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Refusal)
     async def rejected(request: Request, exc: Refusal) -> JSONResponse:
         request.app.state.telemetry.rejected(exc.code)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else exc.headers
         details = exc.details() if isinstance(exc, NotADigit) else None
         return answer_error(request, exc.status, exc.code, exc.message, headers, details)
 

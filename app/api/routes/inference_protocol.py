@@ -184,7 +184,7 @@ async def answer(
     )
     answered = await service.infer(version, parsed.images)
     tensors = output_tensors(answered.probabilities, answered.digit_scores, answered.is_digit)
-    content, header_length = encode_response(parsed, answered.version, tensors)
+    content, header_length = encode_response(parsed, answered.version, tensors, answered.ids)
     if header_length is None:
         return Response(content, media_type="application/json")
     return Response(

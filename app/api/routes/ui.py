@@ -10,7 +10,7 @@ from fastapi.templating import Jinja2Templates
 
 from app.api.deps import check_api_key, get_service
 from app.service import Service
-from app.uploads import Upload
+from app.uploads import already_read
 from digits.errors import NotADigit, Refusal, SeveralDigits
 
 router = APIRouter(include_in_schema=False)
@@ -42,10 +42,10 @@ async def form_result(request: Request, service: Service = Depends(get_service))
         given = form.get("api_key")
         check_api_key(service.settings, given if isinstance(given, str) else None, KEY_MESSAGE)
         if form.get("mode") == "number":
-            context["reading"] = await service.read_number(received(uploads), False, False)
+            context["reading"] = await service.read_number(already_read(uploads), False, False)
         else:
             [context["result"]] = await service.classify(
-                received(uploads), include_input=True, one_digit=True
+                already_read(uploads), include_input=True, one_digit=True
             )
             if context["result"].error:  # not a digit: said so, the guess shown faintly
                 raise NotADigit(context["result"].model_dump())
@@ -61,8 +61,3 @@ async def form_result(request: Request, service: Service = Depends(get_service))
         service.telemetry.rejected(exc.code)
         context["error"], status = exc.message, exc.status
     return templates.TemplateResponse(request, "result.html", context, status_code=status)
-
-
-async def received(uploads: list[Upload]) -> list[Upload]:
-    """Uploads already read, as the awaitable the service's methods take."""
-    return uploads
