@@ -20,13 +20,17 @@ RUN /opt/venv/bin/pip install --no-deps /src \
  && rm -rf /opt/venv/lib/python3.11/site-packages/pip /opt/venv/lib/python3.11/site-packages/pip-*
 
 FROM ${PYTHON_IMAGE}
-RUN useradd --system --uid 10001 --no-create-home --home-dir /srv app
+RUN useradd --system --uid 10001 --no-create-home --home-dir /srv app \
+ && mkdir -p /srv/var && chown 10001 /srv/var
 COPY --from=build /opt/venv /opt/venv
 COPY model /srv/model
 WORKDIR /srv
+# the feedback database (SQLite, where DIGITS_DATABASE_URL names no PostgreSQL): mount a volume
+VOLUME /srv/var
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DIGITS_MODEL_DIR=/srv/model \
+    DIGITS_DATA_DIR=/srv/var \
     PORT=8000 \
     WORKERS=1 \
     GRACEFUL_TIMEOUT=20 \
@@ -44,5 +48,6 @@ USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
   CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ['PORT']}/readyz\", timeout=2)"]
-# exec: uvicorn is PID 1 and gets SIGTERM itself, finishing in-flight requests before it exits
-CMD ["sh", "-c", "exec uvicorn app.main:app --host 0.0.0.0 --port \"$PORT\" --workers \"$WORKERS\" --timeout-graceful-shutdown \"$GRACEFUL_TIMEOUT\" --timeout-keep-alive \"$KEEP_ALIVE\" --proxy-headers --forwarded-allow-ips='*'"]
+# exec: uvicorn is PID 1 and gets SIGTERM itself, finishing in-flight requests before it exits;
+# --no-access-log: the service writes each request's access line itself, with its answer ids
+CMD ["sh", "-c", "exec uvicorn app.main:app --host 0.0.0.0 --port \"$PORT\" --workers \"$WORKERS\" --timeout-graceful-shutdown \"$GRACEFUL_TIMEOUT\" --timeout-keep-alive \"$KEEP_ALIVE\" --no-access-log --proxy-headers --forwarded-allow-ips='*'"]

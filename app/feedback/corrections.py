@@ -16,11 +16,11 @@ from anyio import to_thread
 
 from app.core.config import Settings
 from app.core.errors import ApiError
-from app.feedback.capture import Capture
+from app.feedback.capture import FLUSH_S, Capture
 from app.feedback.labels import Label, fits_one_image
 from app.feedback.limits import RateLimiter
 from app.feedback.store import FeedbackStore, new_id, now
-from app.feedback.tables import Correction
+from app.feedback.tables import CapturedAnswer, Correction
 from app.telemetry import Telemetry
 from digits.errors import Refusal
 
@@ -99,11 +99,21 @@ class Feedback:
             )
         return client
 
+    async def captured(self, answer_id: str) -> CapturedAnswer | None:
+        """The captured answer: this process's queue written first; an answer given by another
+        replica is written by its writer within FLUSH_S, so it is looked for a little longer."""
+        await to_thread.run_sync(self.capture.flush)
+        for wait in (0.0, FLUSH_S, 2 * FLUSH_S):
+            await asyncio.sleep(wait)
+            answer = await to_thread.run_sync(self.store.answer, answer_id)
+            if answer is not None:
+                return answer
+        return None
+
     async def correct(self, answer_id: str, label: Label, client: str) -> tuple[Correction, bool]:
         """Correct a captured answer; a second correction of it replaces the first."""
         await self.ready()
-        await to_thread.run_sync(self.capture.flush)
-        answer = await to_thread.run_sync(self.store.answer, answer_id)
+        answer = await self.captured(answer_id)
         if answer is None:
             raise ApiError(
                 404,

@@ -8,6 +8,7 @@
   const apiKey = $("api_key");
   const NUMBER_WIDTH = 840;  // the number mode's canvas: room for several digits side by side
   let drawing = false, last = null, mode = "digit", reading = null, source = null;
+  let answered = null;  // the image last answered and how it was read, for a correction
 
   document.querySelectorAll(".js-only").forEach((el) => { el.hidden = false; });
 
@@ -73,6 +74,46 @@
   function hide() {
     $("result").hidden = true;
   }
+
+  // "Wrong? It is ...": the image is sent again with the right label; only then is it stored.
+  function offerCorrection(blob, asNumber) {
+    answered = { blob, asNumber };
+    $("correct").hidden = false;
+    $("correct-digits").hidden = asNumber;
+    $("correct-number").hidden = !asNumber;
+    $("correct-text").value = "";
+    $("correct-thanks").hidden = true;
+  }
+
+  async function sendCorrection(label) {
+    if (!answered || !label) return;
+    const body = new FormData();
+    body.append("file", answered.blob, "corrected.png");
+    body.append("label", label);
+    const headers = apiKey && apiKey.value ? { "X-API-Key": apiKey.value } : {};
+    const thanks = $("correct-thanks");
+    thanks.hidden = false;
+    try {
+      const response = await fetch("/corrections", { method: "POST", body, headers });
+      const sent = await response.json().catch(() => null);
+      thanks.classList.toggle("error", !response.ok);
+      thanks.textContent = response.ok
+        ? `Thank you: stored as ${label === "not_a_digit" ? "not a digit" : label} (correction ${sent.id.slice(0, 8)}).`
+        : (sent && sent.error ? sent.error.message : `The service answered ${response.status}.`);
+    } catch (err) {
+      thanks.classList.add("error");
+      thanks.textContent = "The service could not be reached: " + err.message;
+    }
+  }
+
+  $("correct-digits").addEventListener("click", (event) => {
+    const chip = event.target.closest(".chip");
+    if (chip) sendCorrection(chip.dataset.label);
+  });
+  $("correct-send").addEventListener("click", () => sendCorrection($("correct-text").value.trim()));
+  $("correct-text").addEventListener("keydown", (event) => {
+    if (event.key === "Enter") sendCorrection($("correct-text").value.trim());
+  });
 
   function showError(message) {
     $("result").hidden = false;
@@ -197,6 +238,7 @@
     await remember(offered.blob);
     $("as-number-offer").hidden = true;
     showReading(offered.numberReading);
+    offerCorrection(offered.blob, true);
   });
 
   async function remember(blob) {
@@ -213,18 +255,22 @@
       const response = await fetch(url, { method: "POST", body, headers });
       const answer = await response.json().catch(() => null);
       $("as-number-offer").hidden = true;
+      $("correct").hidden = true;
       if (response.status === 422 && answer && answer.error.code === "several_digits") {
         showPrediction(answer.prediction, true, answer.error.message);
         offerNumber(blob, answer.reading);
+        offerCorrection(blob, false);
         return;
       }
       if (response.status === 422 && answer && answer.error.code === "not_a_digit") {
         if (mode === "number") showReading(answer.prediction, answer.error.message);
         else showPrediction(answer.prediction, true);
+        offerCorrection(blob, mode === "number");
         return;
       }
       if (response.ok && mode === "number") {
         showReading(answer);
+        offerCorrection(blob, true);
         return;
       }
       if (!response.ok) {
@@ -232,6 +278,7 @@
         return;
       }
       showPrediction(answer);
+      offerCorrection(blob, false);
     } catch (err) {
       showError("The service could not be reached: " + err.message);
     }

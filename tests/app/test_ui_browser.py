@@ -235,3 +235,42 @@ def test_a_number_uploaded_as_a_digit_is_read_as_a_number_in_one_click(
     assert page.locator("#number-text").inner_text().strip() == expected
     assert page.locator("#number-digits .chip").count() == 3
     page.screenshot(path=ARTIFACTS / "ui-several-digits.png", full_page=True)
+
+
+def corrections_counted(live_server: str, label: str) -> float:
+    import httpx
+
+    text = httpx.get(f"{live_server}/metrics", headers={"Accept": "text/plain"}).text
+    prefix = f'digits_corrections_total{{label="{label}",version="1"}} '
+    return sum(float(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix))
+
+
+def test_a_wrong_answer_is_corrected_and_counted(page, live_server) -> None:
+    """Draw, answered; "Wrong? It is 7": the drawing is sent with the label, stored, counted."""
+    before = corrections_counted(live_server, "7")
+    draw(page, [[(0.5, 0.15), (0.5, 0.85)]])
+    read_answer(page)
+    correct = page.locator("#correct")
+    correct.wait_for(state="visible")
+    assert "stores this drawing or picture" in correct.inner_text()
+    correct.locator('[data-label="7"]').click()
+    thanks = page.locator("#correct-thanks")
+    thanks.wait_for(state="visible")
+    page.wait_for_function("document.getElementById('correct-thanks').textContent.length > 0")
+    assert "stored as 7" in thanks.inner_text(), thanks.inner_text()
+    assert corrections_counted(live_server, "7") == before + 1
+    page.screenshot(path=ARTIFACTS / "ui-corrected.png", full_page=True)
+
+
+def test_a_number_is_corrected_in_a_text_box(page, live_server) -> None:
+    before = corrections_counted(live_server, "number")
+    page.check("#mode-number")
+    draw(page, [[(0.12, 0.2), (0.12, 0.8)], [(0.3, 0.2), (0.45, 0.2), (0.34, 0.8)]])
+    page.click("#recognise")
+    page.locator("#correct-number").wait_for(state="visible")
+    assert page.locator("#correct-digits").is_hidden()
+    page.fill("#correct-text", "17")
+    page.press("#correct-text", "Enter")
+    page.wait_for_function("document.getElementById('correct-thanks').textContent.length > 0")
+    assert "stored as 17" in page.locator("#correct-thanks").inner_text()
+    assert corrections_counted(live_server, "number") == before + 1

@@ -56,3 +56,22 @@ def test_a_pod_leaving_drains_before_it_is_killed() -> None:
     budget = load(K8S / "pdb.yaml")
     assert budget["spec"]["selector"] == deployment["spec"]["selector"]
     assert budget["spec"]["maxUnavailable"] < deployment["spec"]["replicas"]
+
+
+def test_the_feedback_database_and_operator_key_come_from_the_secret() -> None:
+    """Credentials never sit in the ConfigMap; the SQLite fallback has a writable volume under
+    the read-only root."""
+    pod = load(K8S / "deployment.yaml")["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    secrets = {
+        e["name"]: e["valueFrom"]["secretKeyRef"]["key"]
+        for e in container["env"]
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
+    assert secrets["DIGITS_DATABASE_URL"] == "database-url"
+    assert secrets["DIGITS_OPERATOR_KEY"] == "operator-key"
+    assert not {"DIGITS_DATABASE_URL", "DIGITS_OPERATOR_KEY"} & set(
+        load(K8S / "configmap.yaml")["data"]
+    )
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert "/srv/var" in mounts and container["securityContext"]["readOnlyRootFilesystem"]

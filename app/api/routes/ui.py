@@ -18,24 +18,27 @@ KEY_MESSAGE = "A valid API key is required."
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[2] / "templates")
 
 
-def key_required(service: Service) -> bool:
-    return service.settings.api_key is not None
+def page_context(service: Service) -> dict:
+    """What every page says: the model, whether a key is asked for, and what is kept."""
+    settings = service.settings
+    return {
+        "model": service.model_info(),
+        "key_required": settings.api_key is not None,
+        "capture_percent": f"{settings.capture_percent:g}" if settings.capture_percent else None,
+        "capture_days": f"{settings.capture_days:g}",
+    }
 
 
 @router.get("/", response_class=HTMLResponse)
 async def page(request: Request, service: Service = Depends(get_service)) -> HTMLResponse:
-    return templates.TemplateResponse(
-        request,
-        "index.html",
-        {"model": service.model_info(), "key_required": key_required(service)},
-    )
+    return templates.TemplateResponse(request, "index.html", page_context(service))
 
 
 @router.post("/", response_class=HTMLResponse)
 async def form_result(request: Request, service: Service = Depends(get_service)) -> HTMLResponse:
     """The same answers as /predict (or /read, with the form's mode "number"), rendered as a
     page for browsers without JavaScript."""
-    context: dict = {"model": service.model_info(), "key_required": key_required(service)}
+    context = page_context(service)
     status = 200
     try:
         uploads, form = await service.reader.form_image(request)
