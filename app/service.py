@@ -21,14 +21,12 @@ from starlette.concurrency import run_in_threadpool
 from app.core.config import Settings
 from app.core.errors import ApiError, ErrorBody
 from app.feedback.capture import Capture
-from app.feedback.labels import NOT_A_DIGIT
 from app.feedback.store import new_id
-from app.model import Judge
 from app.schemas import DigitReading, ModelInfo, NumberReading, Prediction, SeparatorReading
 from app.telemetry import Telemetry
 from app.uploads import Upload, UploadReader
 from app.versions import LoadedVersion, ModelVersions
-from digits.contract import IMAGE_SIZE, describe
+from digits.contract import IMAGE_SIZE, NOT_A_DIGIT, describe
 from digits.errors import ImageRejected, NotADigit, SeveralDigits
 from digits.preprocess import open_image, pixel_count, to_model_input, to_png
 from digits.screening import split
@@ -43,6 +41,7 @@ from digits.segment import (
 )
 from digits.segment import model_input as number_input
 from digits.separators import spaces
+from digits.served import Judge
 
 # Up to this many pixels per request (MNIST-sized uploads and small crops), preparing on the
 # event loop is cheaper than the hop to a worker thread; larger uploads (a 280x280 canvas) go to

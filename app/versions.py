@@ -25,11 +25,11 @@ from starlette.concurrency import run_in_threadpool
 from app.batching import MicroBatcher
 from app.core.config import Settings
 from app.core.errors import ApiError
-from app.model import ServedModel, load_model
 from app.telemetry import Telemetry
 from digits.contract import INPUT_SHAPE, NUM_CLASSES
 from digits.repository import fingerprint, verify_checksums, versions
 from digits.runtime import ModelLoadError
+from digits.served import ServedModel, load_model
 
 log = logging.getLogger("app.versions")
 

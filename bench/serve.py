@@ -1,15 +1,16 @@
 """Serving benchmark: /predict against a no-op endpoint of the same server, under wrk.
 
 Starts the service as the README does (uvicorn, committed model) in each configuration compared
-(as shipped; micro-batching off; the cascade off), and loads /noop and /predict at concurrency
-1, 8, 32 and 64 with varied real uploads: MNIST test digits in the upload styles people send,
-among them digits the cascade's fast network hands on to the full model, in the proportion
+(as shipped; micro-batching off; the cascade off; every answer captured), and loads /noop and
+/predict at concurrency 1, 8, 32 and 64 with varied real uploads: MNIST test digits in the upload
+styles people send, among them digits the cascade's fast network hands on to the full model, in the proportion
 `--handed-on` (the test set's own is about 1.3%). Every round visits every configuration, and
 the endpoints alternate which goes first, so the machine's drifts weigh on all alike; each
 figure is the median of the rounds with their range, and a gain is called one only where the
 ranges do not overlap. Startup is timed at every server start, beside `import tensorflow`.
 
-    .venv/bin/python -m bench.serve [--rounds 3] [--duration 5] [--markdown FILE]
+    .venv/bin/python -m bench.serve [--rounds 3] [--duration 5] [--configs NAME ...]
+        [--markdown FILE]
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ CONFIGS = {  # name -> the server's environment
     "shipped": {},
     "batching off": {"DIGITS_BATCHING": "false"},
     "cascade off": {"DIGITS_CASCADE": "false"},
+    # every answer's inputs stored in the feedback database (SQLite in a fresh folder)
+    "capture 100%": {"DIGITS_CAPTURE_PERCENT": "100"},
 }
 
 
@@ -152,7 +155,8 @@ def measure(args: argparse.Namespace, script: Path) -> tuple[dict, list[float], 
     loads: dict[tuple[str, str, int], list[Load]] = {}
     startups, batch_means = [], []
     for round_ in range(args.rounds):
-        for name, env in CONFIGS.items():
+        for name in args.configs:
+            env = CONFIGS[name]
             log = f"bench_server_{name.replace(' ', '_')}.log"
             with running_service(log, DIGITS_NOOP_ROUTE="true", **env) as server:
                 startups.append(server.startup_s)
@@ -170,6 +174,7 @@ def measure(args: argparse.Namespace, script: Path) -> tuple[dict, list[float], 
 
 
 def report(loads: dict, startups: list[float], batch_means: list[float], tf: list) -> list[str]:
+    others = [name for name in CONFIGS if name != "shipped" and (name, "predict", 1) in loads]
     lines = [
         "### /predict against /noop (shipped configuration)",
         "",
@@ -194,15 +199,17 @@ def report(loads: dict, startups: list[float], batch_means: list[float], tf: lis
         "",
         "### Configurations compared (/predict requests/s; a gain only where ranges are apart)",
         "",
-        "| concurrency | shipped | batching off | shipped vs off | cascade off | shipped vs off |",
-        "|---|---|---|---|---|---|",
+        "| concurrency | shipped | "
+        + " | ".join(f"{other} | it vs shipped" for other in others)
+        + " |",
+        "|---|---|" + "---|---|" * len(others),
     ]
     for c in CONCURRENCY:
         shipped = [x.rps for x in loads[("shipped", "predict", c)]]
         cells = [spread(shipped)]
-        for other in ("batching off", "cascade off"):
+        for other in others:
             rates = [x.rps for x in loads[(other, "predict", c)]]
-            gains = [s / o for s, o in zip(shipped, rates, strict=True)]
+            gains = [o / s for s, o in zip(shipped, rates, strict=True)]
             verdict = spread(gains, 2, "x") + ("" if apart(shipped, rates) else ", ranges overlap")
             cells += [spread(rates), verdict]
         lines.append(f"| {c} | " + " | ".join(cells) + " |")
@@ -220,8 +227,16 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--uploads", type=int, default=200, help="distinct upload bodies")
     parser.add_argument("--handed-on", type=float, default=0.03, help="their share")
+    parser.add_argument(
+        "--configs",
+        nargs="+",
+        choices=list(CONFIGS),
+        default=list(CONFIGS),
+        help="the configurations to compare (shipped is always one)",
+    )
     parser.add_argument("--markdown", type=Path, help="also write the results here")
     args = parser.parse_args()
+    args.configs = ["shipped", *(name for name in args.configs if name != "shipped")]
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install -y wrk")
     script = wrk_script(upload_bodies(args.uploads, args.handed_on), Path(tempfile.mkdtemp()))

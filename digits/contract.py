@@ -12,6 +12,8 @@ INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE, 1)
 PIXEL_MAX = 255
 LABELS: tuple[int, ...] = tuple(range(10))
 NUM_CLASSES = len(LABELS)
+# what an image that holds no digit is answered (422) and labelled (corrections) as
+NOT_A_DIGIT = "not_a_digit"
 
 # MNIST's own construction: the digit fits a 20x20 box inside the 28x28 frame, centred by mass.
 DIGIT_BOX = 20

@@ -5,6 +5,8 @@ image pipeline (here, shared with training) and the API (`app.core.errors`) spea
 
 from __future__ import annotations
 
+from digits.contract import NOT_A_DIGIT
+
 
 class Refusal(Exception):
     """Input refused, with its HTTP status, machine-readable code and a message for people."""
@@ -29,7 +31,7 @@ class NotADigit(Refusal):
 
     MESSAGE = "That does not look like a digit."
 
-    def __init__(self, guess: dict, message: str = MESSAGE, code: str = "not_a_digit") -> None:
+    def __init__(self, guess: dict, message: str = MESSAGE, code: str = NOT_A_DIGIT) -> None:
         super().__init__(422, code, message)
         self.guess = guess
 

@@ -90,6 +90,7 @@ STEPS = {  # `python -m training STEP ...`: the module whose main(argv) runs it
     "judge": "training.judge",  # /read's piece judge
     "litert": "training.litert",  # recompile model.keras for LiteRT, checked
     "savedmodel": "training.savedmodel",
+    "corrections": "training.corrections",  # a new version from people's corrections
     "publish": "training.publish",  # into a model repository, as a new version
     "export": "training.export",  # MNIST as a folder of images, in the seed's layout
 }

@@ -95,6 +95,21 @@ def measure(model, sets: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, 
     }
 
 
+def tune(model, x: np.ndarray, y: np.ndarray, epochs: int, learning_rate: float, batch: int):
+    """Fine-tune a network from its weights: Adam, the rate decaying to 0 along a cosine (a
+    short run that starts gently and ends still), soft or one-hot targets `y`."""
+    import keras
+
+    steps = epochs * int(np.ceil(len(x) / batch))
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
+    model.compile(
+        optimizer=keras.optimizers.Adam(schedule),
+        loss="categorical_crossentropy",
+        metrics=["categorical_accuracy"],
+    )
+    return model.fit(x, y, batch_size=batch, epochs=epochs, shuffle=True, verbose=2)
+
+
 def fine_tune(name: str, runs: Path = RUNS, recipe: dict = RECIPE) -> dict:
     """Fine-tune one network and write `runs`/<name>.keras and its record (.json)."""
     import keras
@@ -112,15 +127,8 @@ def fine_tune(name: str, runs: Path = RUNS, recipe: dict = RECIPE) -> dict:
     sets = validation_sets()
     before = measure(model, sets)
     batch = recipe["batch_size"]["compact" if name == "fast" else "deep"]
-    steps = recipe["epochs"] * int(np.ceil(len(x) / batch))
-    schedule = keras.optimizers.schedules.CosineDecay(recipe["learning_rate"], steps)
-    model.compile(
-        optimizer=keras.optimizers.Adam(schedule),
-        loss="categorical_crossentropy",
-        metrics=["categorical_accuracy"],
-    )
     started = time.perf_counter()
-    history = model.fit(x, y, batch_size=batch, epochs=recipe["epochs"], shuffle=True, verbose=2)
+    history = tune(model, x, y, recipe["epochs"], recipe["learning_rate"], batch)
     record = {
         "network": name,
         "from": source(name).as_posix(),

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from digits.contract import NOT_A_DIGIT
 from digits.errors import Refusal
 
-NOT_A_DIGIT = "not_a_digit"
 SEPARATORS = ".,-/: "
 NUMBER = re.compile(r"[0-9]([0-9.,\-/: ]*[0-9])?|-[0-9]([0-9.,\-/: ]*[0-9])?")
 MAX_LENGTH = 64

@@ -28,7 +28,7 @@ from digits.runtime import LiteRTModel, ModelLoadError, sha256
 from digits.screening import Screened
 from digits.segment import CONTEXT_SHAPE
 
-log = logging.getLogger("app.model")
+log = logging.getLogger("digits.served")
 
 
 @dataclass

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.model import load_model
 from bench.harness import MODEL_DIR
 from digits.cascade import unsure
 from digits.contract import METRICS_FILENAME, SERVING_FILENAME, as_model_input
 from digits.runtime import LiteRTModel
 from digits.screening import split, temper
+from digits.served import load_model
 from training.data import Digits
 
 
@@ -40,7 +40,7 @@ def test_a_cascade_calibrated_for_other_files_is_not_trusted(
     metrics = json.loads(metrics_path.read_text())
     metrics["cascade"]["sha256"]["fast/model.tflite"] = "0" * 64
     metrics_path.write_text(json.dumps(metrics))
-    with caplog.at_level(logging.WARNING, logger="app.model"):
+    with caplog.at_level(logging.WARNING, logger="digits.served"):
         loaded = load_model(tmp_path / "model", not_a_digit=False)
     assert loaded.cascade is None and "recalibrate" in caplog.text
     assert loaded.answering.test_accuracy == metrics["test"]["accuracy"]

@@ -1,0 +1,327 @@
+"""`python -m training corrections EXPORT ...`: a new version trained from people's corrections.
+
+    python -m training corrections corrections.zip --repository models   # train, check, publish
+
+EXPORT is what operators download from `GET /corrections/export` (28x28 images exactly as the
+model saw them, `labels.csv`, `manifest.json`). The newest share of the corrections (by time) is
+held out to judge the new version; the rest train it, after those that disagree are left out:
+anyone can send a correction, so one is used only where the corrections nearest to it (in
+pixels) carry the same label, or the served model already answers it so. Every classifier
+network of the base model folder (the Keras files: `model/` by default) is fine-tuned on the
+corrections used, repeated, beside a rehearsal sample of MNIST's training part, then the
+ensemble, cascade, detector and judge are assembled and calibrated as for any version.
+
+The new version is published into the repository only where it passes the checks against the
+version served there now, and otherwise refused with the reasons: the MNIST test set within
+`MNIST_TOLERANCE` of the served version's, the held-out corrections answered better, and the
+project's other validation kinds (typed, other hands, low resolution) within
+`KINDS_TOLERANCE`. Its card says which corrections trained it (count, time range, digest) and how
+many were left out as disagreeing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from digits.archive import read_archive
+from digits.card import ModelCard
+from digits.contract import NOT_A_DIGIT, NUM_CLASSES, as_model_input
+from digits.repository import publish, versions
+from digits.screening import split
+from digits.served import load_model
+from training.data import VENDORED_MNIST, card_split, load_idx_dir
+
+RECIPE = {
+    "epochs": 1,
+    "learning_rate": 1e-4,
+    "repeats": 8,  # each correction used appears this many times per epoch (augmented inside)
+    "rehearsal": 6000,  # MNIST training images in the same epoch, so what was known is kept
+    "batch_size": 64,
+    "held_out_share": 0.2,  # the newest corrections, judged on, never trained on
+    "neighbours": 5,  # a correction is used where most of its nearest corrections agree
+}
+MNIST_TOLERANCE = 0.0005  # the new version's MNIST test accuracy may be this much lower
+KINDS_TOLERANCE = 0.005  # ... and each other validation kind's
+RUNS = Path("runs/corrections")
+
+
+@dataclass
+class Corrections:
+    """One row per 28x28 image: its label (-1: not a digit), the correction it came from and
+    when that was made; oldest first."""
+
+    images: np.ndarray  # uint8 (N, 28, 28)
+    labels: np.ndarray  # int (N,)
+    correction: np.ndarray  # str (N,)
+    created_at: np.ndarray  # str (N,), ISO times
+    manifest: dict
+
+    def subset(self, mask: np.ndarray) -> Corrections:
+        return Corrections(
+            self.images[mask],
+            self.labels[mask],
+            self.correction[mask],
+            self.created_at[mask],
+            self.manifest,
+        )
+
+    @property
+    def digits(self) -> Corrections:
+        return self.subset(self.labels >= 0)
+
+    def record(self) -> dict:
+        """What the card says of a set of corrections: how many, when, and a digest of them."""
+        digest = hashlib.sha256()
+        for cid, label in zip(self.correction, self.labels, strict=True):
+            digest.update(f"{cid}:{label}\n".encode())
+        return {
+            "corrections": len(set(self.correction.tolist())),
+            "images": len(self.labels),
+            "first": min(self.created_at.tolist(), default=None),
+            "last": max(self.created_at.tolist(), default=None),
+            "digest": digest.hexdigest(),
+        }
+
+
+def read_export(path: Path) -> Corrections:
+    rows, manifest = read_archive(path.read_bytes())
+    return Corrections(
+        np.array([r.image for r in rows], np.uint8).reshape(-1, 28, 28),
+        np.array([-1 if r.label == NOT_A_DIGIT else int(r.label) for r in rows], int),
+        np.array([r.correction for r in rows]),
+        np.array([r.created_at for r in rows]),
+        manifest,
+    )
+
+
+def split_by_time(corrections: Corrections, share: float) -> tuple[Corrections, Corrections]:
+    """The oldest corrections to train on, the newest `share` held out (a correction's images
+    stay together)."""
+    order = list(dict.fromkeys(corrections.correction.tolist()))
+    held = set(order[len(order) - round(len(order) * share) :])
+    mask = np.array([c in held for c in corrections.correction])
+    return corrections.subset(~mask), corrections.subset(mask)
+
+
+def agreeing(corrections: Corrections, served_digits: np.ndarray, k: int) -> np.ndarray:
+    """Which corrections to use: those whose label most of their k nearest other corrections
+    (Euclidean, on the 28x28 pixels) share, or that the served model already answers so. A
+    flood of random labels disagrees with itself; many people's way of writing a digit agrees."""
+    x = corrections.images.reshape(len(corrections.labels), -1).astype(np.float32)
+    squared = (x**2).sum(axis=1)
+    distances = squared[:, None] + squared[None, :] - 2 * x @ x.T
+    np.fill_diagonal(distances, np.inf)
+    nearest = np.argsort(distances, axis=1)[:, : min(k, max(len(x) - 1, 0))]
+    same = (corrections.labels[nearest] == corrections.labels[:, None]).sum(axis=1)
+    return (same * 2 > nearest.shape[1]) | (served_digits == corrections.labels)
+
+
+def served_answers(model_dir: Path, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What the version in `model_dir` answers, as the service answers (cascade, detector): the
+    digits, and whether each was answered as a digit (not refused as not_a_digit)."""
+    model = load_model(model_dir, threads=2)
+    outputs = (
+        np.concatenate(
+            [model.predict(as_model_input(images[i : i + 512])) for i in range(0, len(images), 512)]
+        )
+        if len(images)
+        else np.zeros((0, NUM_CLASSES))
+    )
+    probabilities, scores = split(outputs)
+    answered = np.ones(len(images), bool)
+    if scores is not None:
+        answered = scores >= model.answering.not_a_digit.threshold
+    return probabilities.argmax(axis=1), answered
+
+
+def accuracy(model_dir: Path, images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """`right`: the digit answered is the label (as the card measures); `answered`: right and
+    answered as a digit (a refusal counts as wrong, as a person sees it)."""
+    digits, answered = served_answers(model_dir, images)
+    right = digits == labels
+    return {
+        "right": round(float(right.mean()), 6),
+        "answered": round(float((right & answered).mean()), 6),
+    }
+
+
+def training_images(base: Path, used: Corrections, recipe: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The corrections used, repeated, beside a rehearsal sample of MNIST's training part."""
+    import keras
+
+    train_part, _ = card_split(base)
+    rng = np.random.default_rng(0)
+    picks = rng.choice(
+        len(train_part.labels), min(recipe["rehearsal"], len(train_part.labels)), replace=False
+    )
+    images = np.concatenate(
+        [np.repeat(used.images, recipe["repeats"], axis=0), train_part.images[picks]]
+    )
+    labels = np.concatenate([np.repeat(used.labels, recipe["repeats"]), train_part.labels[picks]])
+    return as_model_input(images), keras.utils.to_categorical(labels, NUM_CLASSES)
+
+
+def build(base: Path, work: Path, used: Corrections, recipe: dict) -> None:
+    """The new version's folder: the base copied, every classifier network fine-tuned, then
+    assembled and calibrated as `training widen finish` does."""
+    import keras
+
+    from training import cascade, judge, members
+    from training.detector import calibrate as calibrate_detector
+    from training.train import write_artifacts
+    from training.widen import tune
+
+    if work.exists():
+        shutil.rmtree(work)
+    shutil.copytree(base, work, ignore=shutil.ignore_patterns("SHA256SUMS", "saved_model"))
+    x, y = training_images(base, used, recipe)
+    record = {"recipe": recipe, "trained_on": used.record()}
+    for path in [*sorted((work / "members").glob("deep-*.keras")), work / "fast" / "model.keras"]:
+        model = keras.saving.load_model(path, compile=False)
+        started = time.perf_counter()
+        tune(model, x, y, recipe["epochs"], recipe["learning_rate"], recipe["batch_size"])
+        print(f"{path}: fine-tuned in {time.perf_counter() - started:.0f} s", flush=True)
+        model.save(path)
+        if path.parent.name == "members":
+            card = json.loads(path.with_suffix(".json").read_text())
+            card["corrections"] = record
+            path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+        else:
+            fast = ModelCard.read(path.parent).as_json()
+            fast["training"]["corrections"] = record
+            test = load_idx_dir(VENDORED_MNIST, "test")
+            write_artifacts(model, fast, path.parent, as_model_input(test.images[:1000]))
+    base_card = ModelCard.read(base)
+    members.main(["assemble", "--members-dir", str(work / "members"), "--output-dir", str(work)])
+    cascade.calibrate(work)
+    calibrate_detector(work)
+    judge.record(work, ModelCard.read(work / judge.JUDGE_DIR).model.parameters)
+    card = ModelCard.read(work)
+    card.training["beyond_mnist"] = base_card.training.get("beyond_mnist")
+    card.training["corrections"] = record
+    card.write(work)
+
+
+def checks(new: Path, served: Path, held: Corrections) -> tuple[dict, list[str]]:
+    """The new version against the served one: figures, and the reasons to refuse it (none:
+    publish). The MNIST test set, the held-out corrections, the other validation kinds."""
+    from training.kinds import kinds_of
+
+    test = load_idx_dir(VENDORED_MNIST, "test")
+    _, validation = card_split(new)
+    sets = {
+        "mnist_test": (test.images, test.labels),
+        "held_out_corrections": (held.images, held.labels),
+    }
+    sets |= {
+        f"validation_{k}": (x.astype(np.uint8), y)
+        for k, (x, y) in kinds_of("validation", validation).items()
+    }
+    figures = {
+        name: {"served": accuracy(served, x, y), "new": accuracy(new, x, y), "images": len(y)}
+        for name, (x, y) in sets.items()
+        if len(y)
+    }
+    reasons = [
+        f"{name} ({measure}): {figure['new'][measure]:.2%}, the served version "
+        f"{figure['served'][measure]:.2%} (may be at most {tolerance:.2%} lower)"
+        for name, figure in figures.items()
+        if name != "held_out_corrections"
+        for tolerance in [MNIST_TOLERANCE if name == "mnist_test" else KINDS_TOLERANCE]
+        for measure in ("right", "answered")
+        if figure["new"][measure] < figure["served"][measure] - tolerance
+    ]
+    held_figures = figures.get("held_out_corrections")
+    better = held_figures and held_figures["new"]["answered"] > held_figures["served"]["answered"]
+    if not better:
+        reasons.append("held-out corrections: not answered better than by the served version")
+    return figures, reasons
+
+
+def served_version(repository: Path) -> Path:
+    found = versions(repository)
+    if not found:
+        raise SystemExit(
+            f"error: {repository} holds no version to compare with (publish model/ first)"
+        )
+    return found[max(found)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m training corrections",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("export", type=Path, help="the zip of GET /corrections/export")
+    parser.add_argument(
+        "--repository", type=Path, required=True, help="the served model repository"
+    )
+    parser.add_argument(
+        "--base", type=Path, default=Path("model"), help="the Keras networks to start from"
+    )
+    parser.add_argument(
+        "--work", type=Path, default=RUNS / "next", help="where the new version is built"
+    )
+    parser.add_argument("--repeats", type=int, default=RECIPE["repeats"])
+    parser.add_argument("--epochs", type=int, default=RECIPE["epochs"])
+    parser.add_argument("--rehearsal", type=int, default=RECIPE["rehearsal"])
+    parser.add_argument("--learning-rate", type=float, default=RECIPE["learning_rate"])
+    args = parser.parse_args(argv)
+    recipe = {
+        **RECIPE,
+        "repeats": args.repeats,
+        "epochs": args.epochs,
+        "rehearsal": args.rehearsal,
+        "learning_rate": args.learning_rate,
+    }
+    served = served_version(args.repository)
+    every = read_export(args.export)
+    train, held = split_by_time(every, recipe["held_out_share"])
+    train_digits = train.digits
+    served_digits, _ = served_answers(served, train_digits.images)
+    keep = agreeing(train_digits, served_digits, recipe["neighbours"])
+    used = train_digits.subset(keep)
+    left_out = {
+        "disagreeing": int((~keep).sum()),
+        "not_a_digit": int((train.labels < 0).sum()),  # the detector is not retrained from them
+    }
+    print(
+        f"{len(used.labels)} correction images used; left out: {left_out}; "
+        f"held out: {len(held.digits.labels)}",
+        flush=True,
+    )
+    if not len(used.labels):
+        print(
+            "refused: no correction agrees with its neighbours: nothing to learn", file=sys.stderr
+        )
+        return 3
+    build(args.base, args.work, used, recipe)
+    figures, reasons = checks(args.work, served, held.digits)
+    card = ModelCard.read(args.work)
+    card.training["corrections"] |= {
+        "left_out": left_out,
+        "held_out": held.record(),
+        "checks": {"against_version": served.name, "figures": figures, "refused": reasons},
+    }
+    card.write(args.work)
+    print(json.dumps(figures, indent=2))
+    if reasons:
+        print("refused, not published:\n  " + "\n  ".join(reasons), file=sys.stderr)
+        return 3
+    target = publish(args.work, args.repository)
+    print(f"published as version {target.name}: {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
