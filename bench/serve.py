@@ -7,7 +7,8 @@ upload styles people send, among them digits the cascade's fast network hands on
 model, in the proportion `--handed-on` (the test set's own is about 1.3%). Every round visits
 every configuration, and the endpoints alternate which goes first, so the machine's drifts
 weigh on all alike; each figure is the median of the rounds with their range, and a gain is
-called one only where the ranges do not overlap. Startup is timed at every server start, beside `import tensorflow`.
+called one only where the ranges do not overlap. Startup is timed at every server start, beside
+`import tensorflow`.
 
     .venv/bin/python -m bench.serve [--rounds 3] [--duration 5] [--configs NAME ...]
         [--markdown FILE]
