@@ -110,3 +110,23 @@ def test_a_database_that_cannot_be_reached_is_one_clear_error() -> None:
     with pytest.raises(Unavailable) as raised:
         store.migrate()
     assert raised.value.status == 503 and raised.value.code == "database_unavailable"
+
+
+def test_the_migrate_command_brings_a_database_to_the_latest_revision(database_url) -> None:
+    import subprocess
+    import sys
+
+    from bench.harness import REPO
+
+    done = subprocess.run(
+        [sys.executable, "-m", "app.feedback", "migrate"],
+        cwd=REPO,
+        env={"DIGITS_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "revision 0001" in done.stdout
+    store = FeedbackStore(database_url)
+    assert store.revision() == "0001"
+    store.close()
