@@ -114,12 +114,15 @@ def answer_error(
 
 def allowed_methods(request: Request) -> list[str]:
     """The methods the API schema documents for the request's path (/predict takes POST and
-    PUT, declared as two routes, and Starlette's 405 names only the first's)."""
-    methods: set[str] = set()
-    for template, operations in request.app.openapi()["paths"].items():
-        if compile_path(template)[0].match(request.url.path):
-            methods |= {method.upper() for method in operations}
-    return sorted(methods)
+    PUT, declared as two routes, and Starlette's 405 names only the first's); a path written out
+    (/corrections/export) is its own, not also one of a template's (/corrections/{id})."""
+    matching = {
+        template: {method.upper() for method in operations}
+        for template, operations in request.app.openapi()["paths"].items()
+        if compile_path(template)[0].match(request.url.path)
+    }
+    literal = [methods for template, methods in matching.items() if "{" not in template]
+    return sorted(set().union(*(literal or matching.values())))
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -1,5 +1,7 @@
 """The scale-out profile for real: three replicas behind nginx, loaded through the balancer while
 one replica is stopped (what a rolling restart does) and another killed; every request counted.
+And corrections through the balancer, every replica writing to the one PostgreSQL of the
+profile: none lost, none doubled.
 
 Skipped, with the reason, where no Docker daemon answers. Builds the images: minutes.
 """
@@ -26,7 +28,13 @@ def compose(project: str, port: int, *args: str, timeout: int = 60) -> subproces
     return subprocess.run(
         ["docker", "compose", "-p", project, "--profile", "scale", *args],
         cwd=REPO,
-        env={"LB_PORT": str(port), "PATH": "/usr/local/bin:/usr/bin:/bin"},
+        env={
+            "LB_PORT": str(port),
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "DIGITS_CAPTURE_PERCENT": "100",
+            "DIGITS_OPERATOR_KEY": "operator-key",
+            "DIGITS_CORRECTIONS_PER_MINUTE": "0",
+        },
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -120,6 +128,34 @@ async def load(url: str, body: bytes, project: str) -> tuple[list, dict]:
     async with httpx.AsyncClient(base_url=url, timeout=30) as http:
         await asyncio.gather(disrupt(), *(client(http) for _ in range(CONCURRENCY)))
     return outcomes, events
+
+
+def test_corrections_through_the_balancer_are_kept_once_in_the_shared_postgres(
+    balanced, sample_digits
+) -> None:
+    """Each answer corrected twice (the second replaces the first), each request to whichever
+    replica nginx picks: one correction per answer, with the last label."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, url = balanced
+    operator = {"X-API-Key": "operator-key"}
+    before = httpx.get(f"{url}/corrections", headers=operator).json()["total"]
+
+    def one(i: int) -> tuple[str, str]:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            body = png_bytes(sample_digits.images[i % len(sample_digits.images)])
+            answer = http.post("/predict?always_guess=true", content=body).json()
+            for label in (str(i % 10), str((i + 3) % 10)):
+                sent = http.post("/corrections", json={"id": answer["id"], "label": label})
+                assert sent.status_code == 201, sent.text
+            return answer["id"], label
+
+    with ThreadPoolExecutor(16) as pool:
+        made = dict(pool.map(one, range(120)))
+    listed = httpx.get(f"{url}/corrections", headers=operator, params={"limit": 1000}).json()
+    mine = {c["answer_id"]: c["label"] for c in listed["corrections"] if c["answer_id"] in made}
+    assert listed["total"] - before == len(made) == 120  # none doubled, none lost
+    assert mine == made
 
 
 def test_stopping_and_killing_replicas_loses_no_request(balanced, sample_digits) -> None:
