@@ -43,11 +43,12 @@ from training.data import VENDORED_MNIST, card_split, load_idx_dir
 RECIPE = {
     "epochs": 1,
     "learning_rate": 1e-4,
-    "repeats": 8,  # each correction used appears this many times per epoch (augmented inside)
-    "rehearsal": 6000,  # MNIST training images in the same epoch, so what was known is kept
+    "repeats": 4,  # each correction used appears this many times per epoch (augmented inside)
+    "rehearsal": 20000,  # MNIST training images in the same epoch, so what was known is kept
     "batch_size": 64,
     "held_out_share": 0.2,  # the newest corrections, judged on, never trained on
     "neighbours": 5,  # a correction is used where most of its nearest corrections agree
+    "detector_rehearsal": 4000,  # digits, as many generated non-digits, half as many pieces
     "freeze_batch_norm": True,  # keep MNIST's normalisation statistics: a few hundred
     # corrections in every batch would otherwise shift them for every image
 }
@@ -182,38 +183,85 @@ def freeze_batch_norm(layer) -> None:
         freeze_batch_norm(inner)
 
 
-def build(base: Path, work: Path, used: Corrections, recipe: dict) -> None:
-    """The new version's folder: the base copied, every classifier network fine-tuned, then
-    assembled and calibrated as `training widen finish` does."""
+def fine_tuned(path: Path, x: np.ndarray, y: np.ndarray, recipe: dict, loss: str | None = None):
+    """The network at `path`, loaded and fine-tuned (batch normalisation frozen, as the recipe
+    says), saved over itself."""
     import keras
 
-    from training import cascade, judge, members
-    from training.detector import calibrate as calibrate_detector
-    from training.train import write_artifacts
     from training.widen import tune
+
+    model = keras.saving.load_model(path, compile=False)
+    if recipe["freeze_batch_norm"]:
+        freeze_batch_norm(model)
+    started = time.perf_counter()
+    epochs, rate, batch = recipe["epochs"], recipe["learning_rate"], recipe["batch_size"]
+    tune(model, x, y, epochs, rate, batch, *([loss] if loss else []))
+    print(f"{path}: fine-tuned in {time.perf_counter() - started:.0f} s", flush=True)
+    model.save(path)
+    return model
+
+
+def detector_images(base: Path, every: Corrections, recipe: dict) -> tuple[np.ndarray, np.ndarray]:
+    """What the detector learns from: the corrections (a digit, or not a digit), repeated,
+    beside a rehearsal of what it was trained on (MNIST digits, generated non-digits, pieces of
+    touching numbers)."""
+    from training.detector import SEEDS as DETECTOR_SEEDS
+    from training.nondigits import nondigit_inputs, not_one_digit_inputs
+
+    train_part, _ = card_split(base)
+    count, seed = recipe["detector_rehearsal"], DETECTOR_SEEDS["train"] + 100
+    rng = np.random.default_rng(1)
+    digits = train_part.images[rng.choice(len(train_part.labels), count, replace=False)]
+    others = [
+        nondigit_inputs(count, seed),
+        not_one_digit_inputs(train_part.images, count // 2, seed),
+    ]
+    images = np.concatenate([np.repeat(every.images, recipe["repeats"], axis=0), digits, *others])
+    labels = np.concatenate(
+        [
+            np.repeat((every.labels >= 0).astype(np.float32), recipe["repeats"]),
+            np.ones(len(digits), np.float32),
+            np.zeros(sum(len(o) for o in others), np.float32),
+        ]
+    )
+    return as_model_input(images), labels
+
+
+def build(base: Path, work: Path, used: Corrections, every: Corrections, recipe: dict) -> None:
+    """The new version's folder: the base copied, every classifier network fine-tuned on the
+    digits corrected (`used`), the detector on all corrections used (`every`: digits and not
+    digits), then assembled and calibrated as `training widen finish` does."""
+    from training import cascade, judge, members
+    from training.detector import DETECTOR_DIR
+    from training.detector import calibrate as calibrate_detector
+    from training.litert import export_litert
+    from training.train import write_artifacts
 
     if work.exists():
         shutil.rmtree(work)
     shutil.copytree(base, work, ignore=shutil.ignore_patterns("SHA256SUMS", "saved_model"))
     x, y = training_images(base, used, recipe)
     record = {"recipe": recipe, "trained_on": used.record()}
-    for path in [*sorted((work / "members").glob("deep-*.keras")), work / "fast" / "model.keras"]:
-        model = keras.saving.load_model(path, compile=False)
-        if recipe["freeze_batch_norm"]:
-            freeze_batch_norm(model)
-        started = time.perf_counter()
-        tune(model, x, y, recipe["epochs"], recipe["learning_rate"], recipe["batch_size"])
-        print(f"{path}: fine-tuned in {time.perf_counter() - started:.0f} s", flush=True)
-        model.save(path)
-        if path.parent.name == "members":
-            card = json.loads(path.with_suffix(".json").read_text())
-            card["corrections"] = record
-            path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
-        else:
-            fast = ModelCard.read(path.parent).as_json()
-            fast["training"]["corrections"] = record
-            test = load_idx_dir(VENDORED_MNIST, "test")
-            write_artifacts(model, fast, path.parent, as_model_input(test.images[:1000]))
+    for path in sorted((work / "members").glob("deep-*.keras")):
+        fine_tuned(path, x, y, recipe)
+        card = json.loads(path.with_suffix(".json").read_text())
+        card["corrections"] = record
+        path.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
+    fast_dir = work / "fast"
+    fast_model = fine_tuned(fast_dir / "model.keras", x, y, recipe)
+    fast = ModelCard.read(fast_dir).as_json()
+    fast["training"]["corrections"] = record
+    test = load_idx_dir(VENDORED_MNIST, "test")
+    write_artifacts(fast_model, fast, fast_dir, as_model_input(test.images[:1000]))
+    detector_dir = work / DETECTOR_DIR
+    dx, dy = detector_images(base, every, recipe)
+    export_litert(
+        fine_tuned(detector_dir / "model.keras", dx, dy, recipe, "binary_crossentropy"),
+        detector_dir,
+    )
+    detector_card = ModelCard.read(detector_dir)
+    detector_card.training["corrections"] = {"recipe": recipe, "trained_on": every.record()}
+    detector_card.write(detector_dir)
     base_card = ModelCard.read(base)
     members.main(["assemble", "--members-dir", str(work / "members"), "--output-dir", str(work)])
     cascade.calibrate(work)
@@ -255,6 +303,18 @@ def checks(new: Path, served: Path, held: Corrections) -> tuple[dict, list[str]]
         for measure in ("right", "answered")
         if figure["new"][measure] < figure["served"][measure] - tolerance
     ]
+    for split_name in ("validation", "test"):  # non-digits refused, as calibration measured
+        name = f"{split_name}_nondigits_refused"
+        figure = {
+            version: getattr(ModelCard.read(folder).not_a_digit, split_name)["nondigits_refused"]
+            for version, folder in (("served", served), ("new", new))
+        }
+        figures[name] = figure
+        if figure["new"] < figure["served"] - KINDS_TOLERANCE:
+            reasons.append(
+                f"{name}: {figure['new']:.2%}, the served version {figure['served']:.2%} (may be "
+                f"at most {KINDS_TOLERANCE:.2%} lower)"
+            )
     held_figures = figures.get("held_out_corrections")
     better = held_figures and held_figures["new"]["answered"] > held_figures["served"]["answered"]
     if not better:
@@ -306,25 +366,21 @@ def main(argv: list[str] | None = None) -> int:
     served = served_version(args.repository)
     every = read_export(args.export)
     train, held = split_by_time(every, recipe["held_out_share"])
-    train_digits = train.digits
-    served_digits, _ = served_answers(served, train_digits.images)
-    keep = agreeing(train_digits, served_digits, recipe["neighbours"])
-    used = train_digits.subset(keep)
-    left_out = {
-        "disagreeing": int((~keep).sum()),
-        "not_a_digit": int((train.labels < 0).sum()),  # the detector is not retrained from them
-    }
+    served_digits, _ = served_answers(served, train.images)
+    keep = agreeing(train, served_digits, recipe["neighbours"])
+    used = train.subset(keep)
+    left_out = {"disagreeing": int((~keep).sum())}
     print(
         f"{len(used.labels)} correction images used; left out: {left_out}; "
         f"held out: {len(held.digits.labels)}",
         flush=True,
     )
-    if not len(used.labels):
+    if not len(used.digits.labels):
         print(
             "refused: no correction agrees with its neighbours: nothing to learn", file=sys.stderr
         )
         return 3
-    build(args.base, args.work, used, recipe)
+    build(args.base, args.work, used.digits, used, recipe)
     figures, reasons = checks(args.work, served, held.digits)
     card = ModelCard.read(args.work)
     card.training["corrections"] |= {

@@ -95,18 +95,24 @@ def measure(model, sets: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, 
     }
 
 
-def tune(model, x: np.ndarray, y: np.ndarray, epochs: int, learning_rate: float, batch: int):
+def tune(
+    model,
+    x: np.ndarray,
+    y: np.ndarray,
+    epochs: int,
+    learning_rate: float,
+    batch: int,
+    loss: str = "categorical_crossentropy",
+):
     """Fine-tune a network from its weights: Adam, the rate decaying to 0 along a cosine (a
-    short run that starts gently and ends still), soft or one-hot targets `y`."""
+    short run that starts gently and ends still), soft or one-hot targets `y` (0/1 with the
+    detector's `binary_crossentropy`)."""
     import keras
 
     steps = epochs * int(np.ceil(len(x) / batch))
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
-    model.compile(
-        optimizer=keras.optimizers.Adam(schedule),
-        loss="categorical_crossentropy",
-        metrics=["categorical_accuracy"],
-    )
+    metric = "binary_accuracy" if loss.startswith("binary") else "categorical_accuracy"
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=loss, metrics=[metric])
     return model.fit(x, y, batch_size=batch, epochs=epochs, shuffle=True, verbose=2)
 
 
