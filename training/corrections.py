@@ -48,7 +48,8 @@ RECIPE = {
     "batch_size": 64,
     "held_out_share": 0.2,  # the newest corrections, judged on, never trained on
     "neighbours": 5,  # a correction is used where most of its nearest corrections agree
-    "detector_rehearsal": 4000,  # digits, as many generated non-digits, half as many pieces
+    "kinds_rehearsal": 1000,  # ... and of each kind beyond MNIST (typed, other hands, low-res)
+    "detector_rehearsal": 6000,  # digits, as many generated non-digits, half as many pieces
     "freeze_batch_norm": True,  # keep MNIST's normalisation statistics: a few hundred
     # corrections in every batch would otherwise shift them for every image
 }
@@ -157,19 +158,33 @@ def accuracy(model_dir: Path, images: np.ndarray, labels: np.ndarray) -> dict[st
     }
 
 
-def training_images(base: Path, used: Corrections, recipe: dict) -> tuple[np.ndarray, np.ndarray]:
-    """The corrections used, repeated, beside a rehearsal sample of MNIST's training part."""
-    import keras
+def rehearsal(base: Path, recipe: dict) -> tuple[np.ndarray, np.ndarray]:
+    """What the networks knew, to learn beside the corrections: a sample of MNIST's training
+    part, and of the digits beyond MNIST they were taught (typed, other hands, low resolution;
+    made anew from the training fonts and digits, with seeds of their own)."""
+    from training.kinds import KINDS, SEEDS, make
 
     train_part, _ = card_split(base)
     rng = np.random.default_rng(0)
-    picks = rng.choice(
-        len(train_part.labels), min(recipe["rehearsal"], len(train_part.labels)), replace=False
-    )
-    images = np.concatenate(
-        [np.repeat(used.images, recipe["repeats"], axis=0), train_part.images[picks]]
-    )
-    labels = np.concatenate([np.repeat(used.labels, recipe["repeats"]), train_part.labels[picks]])
+    count = min(recipe["rehearsal"], len(train_part.labels))
+    picks = rng.choice(len(train_part.labels), count, replace=False)
+    beyond = [
+        make(kind, "train", recipe["kinds_rehearsal"], SEEDS["train"] + 100, train_part)[:2]
+        for kind in KINDS
+    ]
+    images = np.concatenate([train_part.images[picks], *(x.round() for x, _ in beyond)])
+    labels = np.concatenate([train_part.labels[picks], *(y for _, y in beyond)])
+    return images.astype(np.uint8), labels
+
+
+def training_images(
+    used: Corrections, known: tuple[np.ndarray, np.ndarray], recipe: dict
+) -> tuple[np.ndarray, np.ndarray]:
+    """The corrections used, repeated, beside the rehearsal."""
+    import keras
+
+    images = np.concatenate([np.repeat(used.images, recipe["repeats"], axis=0), known[0]])
+    labels = np.concatenate([np.repeat(used.labels, recipe["repeats"]), known[1]])
     return as_model_input(images), keras.utils.to_categorical(labels, NUM_CLASSES)
 
 
@@ -201,17 +216,19 @@ def fine_tuned(path: Path, x: np.ndarray, y: np.ndarray, recipe: dict, loss: str
     return model
 
 
-def detector_images(base: Path, every: Corrections, recipe: dict) -> tuple[np.ndarray, np.ndarray]:
+def detector_images(
+    base: Path, every: Corrections, known: tuple[np.ndarray, np.ndarray], recipe: dict
+) -> tuple[np.ndarray, np.ndarray]:
     """What the detector learns from: the corrections (a digit, or not a digit), repeated,
-    beside a rehearsal of what it was trained on (MNIST digits, generated non-digits, pieces of
-    touching numbers)."""
+    beside a rehearsal of what it was trained on: digits (a share of the classifiers'
+    rehearsal), as many generated non-digits, half as many pieces of touching numbers."""
     from training.detector import SEEDS as DETECTOR_SEEDS
     from training.nondigits import nondigit_inputs, not_one_digit_inputs
 
     train_part, _ = card_split(base)
     count, seed = recipe["detector_rehearsal"], DETECTOR_SEEDS["train"] + 100
     rng = np.random.default_rng(1)
-    digits = train_part.images[rng.choice(len(train_part.labels), count, replace=False)]
+    digits = known[0][rng.choice(len(known[0]), min(count, len(known[0])), replace=False)]
     others = [
         nondigit_inputs(count, seed),
         not_one_digit_inputs(train_part.images, count // 2, seed),
@@ -240,7 +257,8 @@ def build(base: Path, work: Path, used: Corrections, every: Corrections, recipe:
     if work.exists():
         shutil.rmtree(work)
     shutil.copytree(base, work, ignore=shutil.ignore_patterns("SHA256SUMS", "saved_model"))
-    x, y = training_images(base, used, recipe)
+    known = rehearsal(base, recipe)
+    x, y = training_images(used, known, recipe)
     record = {"recipe": recipe, "trained_on": used.record()}
     for path in sorted((work / "members").glob("deep-*.keras")):
         fine_tuned(path, x, y, recipe)
@@ -254,7 +272,7 @@ def build(base: Path, work: Path, used: Corrections, every: Corrections, recipe:
     test = load_idx_dir(VENDORED_MNIST, "test")
     write_artifacts(fast_model, fast, fast_dir, as_model_input(test.images[:1000]))
     detector_dir = work / DETECTOR_DIR
-    dx, dy = detector_images(base, every, recipe)
+    dx, dy = detector_images(base, every, known, recipe)
     export_litert(
         fine_tuned(detector_dir / "model.keras", dx, dy, recipe, "binary_crossentropy"),
         detector_dir,
