@@ -45,3 +45,14 @@ def test_api_docs_work_offline(client) -> None:
         assert "cdn." not in html and "https://" not in html, page
         for asset in re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html):
             assert client.get(asset).status_code == 200, asset
+
+
+def test_the_page_says_what_is_stored(client) -> None:
+    """Nothing but what a person sends as a correction, unless answers are captured: then it
+    says how many and for how long."""
+    page = client.get("/").text
+    assert "not stored, unless you send a correction." in page
+    from bench.harness import make_client
+
+    with make_client(capture_percent=5, capture_days=7) as capturing:
+        assert "5% of answered images are kept for 7 days" in capturing.get("/").text
