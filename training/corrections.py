@@ -48,6 +48,7 @@ RECIPE = {
     "batch_size": 64,
     "held_out_share": 0.2,  # the newest corrections, judged on, never trained on
     "neighbours": 5,  # a correction is used where most of its nearest corrections agree
+    "min_news": 20,  # ... and a run trains only where that many used say something new
     "kinds_rehearsal": 1000,  # ... and of each kind beyond MNIST (typed, other hands, low-res)
     "detector_rehearsal": 6000,  # digits, as many generated non-digits, half as many pieces
     "freeze_batch_norm": True,  # keep MNIST's normalisation statistics: a few hundred
@@ -393,9 +394,13 @@ def main(argv: list[str] | None = None) -> int:
         f"held out: {len(held.digits.labels)}",
         flush=True,
     )
-    if not len(used.digits.labels):
+    news = int((used.digits.labels != served_digits[keep][used.labels >= 0]).sum())
+    if news < recipe["min_news"]:
         print(
-            "refused: no correction agrees with its neighbours: nothing to learn", file=sys.stderr
+            f"refused, not trained: {news} corrections that agree with their neighbours say "
+            f"what the served version does not already answer (at least {recipe['min_news']} "
+            "are needed)",
+            file=sys.stderr,
         )
         return 3
     build(args.base, args.work, used.digits, used, recipe)

@@ -59,3 +59,29 @@ def test_random_wrong_labels_are_left_out(tmp_path, continental_ones) -> None:
     kept = agreeing(corrections, served, 5)
     assert kept.mean() <= 0.2, kept.mean()  # those labelled 7 agree with the served model
     assert not (kept & (labels != 7)).mean() > 0.05
+
+
+def test_a_flood_of_wrong_labels_is_refused_before_training(tmp_path, continental_ones) -> None:
+    """300-odd random wrong labels: what survives the neighbours' vote is what the served model
+    already answers, so nothing is trained and nothing reaches the repository."""
+    from bench.harness import MODEL_DIR
+    from digits.repository import publish, versions
+    from training.corrections import main
+
+    images = np.concatenate([continental_ones, continental_ones[::-1], continental_ones[:60]])
+    rng = np.random.default_rng(2)
+    labels = (1 + rng.integers(1, 10, len(images))) % 10
+    export_of(tmp_path, images, labels.tolist())
+    repository = tmp_path / "repository"
+    publish(MODEL_DIR, repository)
+    code = main(
+        [
+            str(tmp_path / "corrections.zip"),
+            "--repository",
+            str(repository),
+            "--work",
+            str(tmp_path / "next"),
+        ]
+    )
+    assert code == 3 and list(versions(repository)) == [1]
+    assert not (tmp_path / "next").exists()
