@@ -112,6 +112,12 @@ def served_version(url: str) -> str:
     return httpx.get(f"{url}/model").json()["version"]
 
 
+def candidate_checks(work: Path) -> dict:
+    """The figures the training step's checks compared (from the new version's card)."""
+    card = json.loads((work / "metrics.json").read_text()) if work.exists() else {}
+    return card.get("training", {}).get("corrections", {}).get("checks", {}).get("figures", {})
+
+
 def run(args: argparse.Namespace) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="digits-corrections-"))
     repository = folder / "repository"
@@ -157,6 +163,7 @@ def run(args: argparse.Namespace) -> dict:
         "training_exit": trained.returncode,
         "training_s": round(training_s, 1),
         "refusals": [line for line in trained.stderr.splitlines() if line.startswith("  ")],
+        "checks": candidate_checks(folder / "next"),
         "served_version": version,
         "served_test_accuracy": card["test_accuracy"],
         "load": {

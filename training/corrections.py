@@ -51,6 +51,7 @@ RECIPE = {
     "min_news": 20,  # ... and a run trains only where that many used say something new
     "kinds_rehearsal": 1000,  # ... and of each kind beyond MNIST (typed, other hands, low-res)
     "detector_rehearsal": 6000,  # digits, as many generated non-digits, half as many pieces
+    "seed": 7,
     "freeze_batch_norm": True,  # keep MNIST's normalisation statistics: a few hundred
     # corrections in every batch would otherwise shift them for every image
 }
@@ -245,16 +246,21 @@ def detector_images(
     return as_model_input(images), labels
 
 
-def build(base: Path, work: Path, used: Corrections, every: Corrections, recipe: dict) -> None:
+def build(
+    base: Path, work: Path, used: Corrections, every: Corrections, recipe: dict, served: Path
+) -> None:
     """The new version's folder: the base copied, every classifier network fine-tuned on the
     digits corrected (`used`), the detector on all corrections used (`every`: digits and not
-    digits), then assembled and calibrated as `training widen finish` does."""
+    digits), then assembled and calibrated as `training widen finish` does, the detector's
+    threshold refusing no larger share of any kind of validation digit than the served
+    version's does."""
     from training import cascade, judge, members
-    from training.detector import DETECTOR_DIR
+    from training.detector import DETECTOR_DIR, REFUSE_DIGITS, refused_by
     from training.detector import calibrate as calibrate_detector
     from training.litert import export_litert
-    from training.train import write_artifacts
+    from training.train import seed_everything, write_artifacts
 
+    seed_everything(recipe["seed"])
     if work.exists():
         shutil.rmtree(work)
     shutil.copytree(base, work, ignore=shutil.ignore_patterns("SHA256SUMS", "saved_model"))
@@ -284,7 +290,8 @@ def build(base: Path, work: Path, used: Corrections, every: Corrections, recipe:
     base_card = ModelCard.read(base)
     members.main(["assemble", "--members-dir", str(work / "members"), "--output-dir", str(work)])
     cascade.calibrate(work)
-    calibrate_detector(work)
+    served_refuses = refused_by(ModelCard.read(served))
+    calibrate_detector(work, {k: min(v, served_refuses[k]) for k, v in REFUSE_DIGITS.items()})
     judge.record(work, ModelCard.read(work / judge.JUDGE_DIR).model.parameters)
     card = ModelCard.read(work)
     card.training["beyond_mnist"] = base_card.training.get("beyond_mnist")
@@ -403,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 3
-    build(args.base, args.work, used.digits, used, recipe)
+    build(args.base, args.work, used.digits, used, recipe, served)
     figures, reasons = checks(args.work, served, held.digits)
     card = ModelCard.read(args.work)
     card.training["corrections"] |= {

@@ -249,9 +249,19 @@ def validation_scores(detector, inputs: dict[str, np.ndarray]) -> dict[str, np.n
     return {name: in_chunks(detector, images)[:, 0] for name, images in inputs.items()}
 
 
-def pick_threshold(scores: dict[str, np.ndarray]) -> float:
-    """The highest threshold that refuses at most REFUSE_DIGITS of each kind of digit."""
-    return round(float(min(np.quantile(scores[k], share) for k, share in REFUSE_DIGITS.items())), 6)
+def pick_threshold(
+    scores: dict[str, np.ndarray], refuse: dict[str, float] = REFUSE_DIGITS
+) -> float:
+    """The highest threshold that refuses at most `refuse` of each kind of digit."""
+    return round(float(min(np.quantile(scores[k], share) for k, share in refuse.items())), 6)
+
+
+def refused_by(card: ModelCard) -> dict[str, float]:
+    """The share of each kind of validation digit the card's detector refuses, as calibration
+    measured it, by the names of REFUSE_DIGITS."""
+    measured = card.not_a_digit.validation
+    names = {"mnist": "digits_refused", "styled": "styled_digits_refused"}
+    return {kind: measured[names.get(kind, f"{kind}_refused")] for kind in REFUSE_DIGITS}
 
 
 def choose(detector_dirs: list[Path], model_dir: Path) -> None:
@@ -277,7 +287,9 @@ def choose(detector_dirs: list[Path], model_dir: Path) -> None:
         )
 
 
-def calibrate(model_dir: Path) -> NotADigitRecord:
+def calibrate(model_dir: Path, refuse: dict[str, float] = REFUSE_DIGITS) -> NotADigitRecord:
+    """The detector's threshold (refusing at most `refuse` of each kind of validation digit)
+    and the classifier's temperature, chosen on validation, measured once on the test sets."""
     from training.plots import plot_reliability, plot_roc
 
     card = ModelCard.read(model_dir)
@@ -293,7 +305,7 @@ def calibrate(model_dir: Path) -> NotADigitRecord:
     temperature = fit_temperature(val_probabilities, validation.labels)
     val_tempered = temper(val_probabilities, temperature)
     val_scores = validation_scores(detector, validation_inputs(validation))
-    threshold = pick_threshold(val_scores)
+    threshold = pick_threshold(val_scores, refuse)
 
     # measured once, after
     raw_test, test_scores = outputs(classifier, detector, test.images)
