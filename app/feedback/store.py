@@ -112,12 +112,11 @@ class FeedbackStore:
     def migrate(self) -> None:
         """Bring the schema to the latest migration; several replicas starting at once take
         turns (an advisory lock on PostgreSQL, a file lock beside an SQLite file)."""
-        database = self.engine.url.database
-        if self.engine.dialect.name == "sqlite" and database and database != ":memory:":
+        if self.sqlite_file is not None:
             try:
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise Unavailable(f"cannot create {Path(database).parent}: {exc}") from exc
+                raise Unavailable(f"cannot create {self.sqlite_file.parent}: {exc}") from exc
         with reachable(), self._migration_lock(), self.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(
@@ -129,13 +128,19 @@ class FeedbackStore:
             command.upgrade(config, "head")
         self.migrated = True
 
-    @contextlib.contextmanager
-    def _migration_lock(self) -> Iterator[None]:
+    @property
+    def sqlite_file(self) -> Path | None:
         database = self.engine.url.database
         if self.engine.dialect.name != "sqlite" or not database or database == ":memory:":
+            return None
+        return Path(database)
+
+    @contextlib.contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        if self.sqlite_file is None:
             yield
             return
-        with open(f"{database}.migrate-lock", "w") as lock:
+        with open(f"{self.sqlite_file}.migrate-lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             yield
 
