@@ -1,14 +1,14 @@
 """Serving benchmark: /predict against a no-op endpoint of the same server, under wrk.
 
 Starts the service as the README does (uvicorn, committed model) in each configuration compared
-(as shipped; micro-batching off; the cascade off; every answer captured), and loads /noop and
-/predict at concurrency 1, 8, 32 and 64 with varied real uploads: MNIST test digits in the
-upload styles people send, among them digits the cascade's fast network hands on to the full
-model, in the proportion `--handed-on` (the test set's own is about 1.3%). Every round visits
-every configuration, and the endpoints alternate which goes first, so the machine's drifts
-weigh on all alike; each figure is the median of the rounds with their range, and a gain is
-called one only where the ranges do not overlap. Startup is timed at every server start, beside
-`import tensorflow`.
+(as shipped; micro-batching off; the cascade off; every answer captured; no access log), and
+loads /noop and /predict at concurrency 1, 8, 32 and 64 with varied real uploads: MNIST test
+digits in the upload styles people send, among them digits the cascade's fast network hands on
+to the full model, in the proportion `--handed-on` (the test set's own is about 1.3%). Every
+round visits every configuration, and the endpoints alternate which goes first, so the
+machine's drifts weigh on all alike; each figure is the median of the rounds with their range,
+and a gain is called one only where the ranges do not overlap. Startup is timed at every server
+start, beside `import tensorflow`.
 
     .venv/bin/python -m bench.serve [--rounds 3] [--duration 5] [--configs NAME ...]
         [--markdown FILE]
@@ -44,6 +44,8 @@ CONFIGS = {  # name -> the server's environment
     "cascade off": {"DIGITS_CASCADE": "false"},
     # every answer's inputs stored in the feedback database (SQLite in a fresh folder)
     "capture 100%": {"DIGITS_CAPTURE_PERCENT": "100"},
+    # no access line per request (the service writes one, with its answer ids, at info)
+    "access log off": {"DIGITS_LOG_LEVEL": "warning"},
 }
 
 
