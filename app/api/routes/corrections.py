@@ -14,11 +14,12 @@ from app.api.deps import get_feedback, get_service, require_operator_key
 from app.core.errors import ApiError, error_responses
 from app.feedback.corrections import Feedback
 from app.feedback.export import export_zip
-from app.feedback.labels import Label, fits_one_image, parse_label
+from app.feedback.labels import Label, parse_label
 from app.feedback.tables import Correction
 from app.schemas import CorrectionList, CorrectionReceipt, CorrectionRecord, CorrectionRequest
 from app.service import Service
 from app.uploads import Upload, already_read
+from digits.contract import NOT_A_DIGIT
 
 router = APIRouter(tags=["corrections"])  # the API key check is added by create_app when set
 operators = APIRouter(
@@ -111,8 +112,7 @@ async def image_and_label(
 async def answer_to_correct(service: Service, uploads: list[Upload], label: Label) -> str:
     """Answer the image as the label says it should be read (one digit as /predict, a number
     as /read), its input kept, so that the correction records what the model said of it."""
-    if label.is_digit or label.text == "not_a_digit":
-        fits_one_image(label)
+    if label.is_digit or label.text == NOT_A_DIGIT:
         [prediction] = await service.classify(already_read(uploads), always_guess=True, keep=True)
         return prediction.id
     reading = await service.read_number(already_read(uploads), False, True, keep=True)
