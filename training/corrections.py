@@ -45,6 +45,9 @@ from digits.served import load_model
 from training.data import VENDORED_MNIST, card_split, load_idx_dir
 
 RECIPE = {  # every figure chosen on validation (bench/results.md: corrections)
+    # which classifiers learn: the cascade's fast network only (`fast`: the full model stays
+    # the served one, for the images the fast network is unsure of), or every network (`all`)
+    "networks": "fast",
     "epochs": 1,
     "learning_rate": 5e-5,  # the classifiers'
     "detector_learning_rate": 3e-5,
@@ -268,9 +271,11 @@ def build(
     digits), then assembled and calibrated as `training widen finish` does, the detector's
     threshold refusing at most `extra_refusal` more of any kind of validation digit than the
     served version's does (and no more than the project's targets)."""
-    from training import cascade, judge, members
+    from training import cascade, judge
+    from training import members as assemble
     from training.detector import DETECTOR_DIR, REFUSE_DIGITS, refused_by
     from training.detector import calibrate as calibrate_detector
+    from training.evaluate import evaluate
     from training.litert import export_litert
     from training.train import seed_everything, write_artifacts
 
@@ -281,7 +286,8 @@ def build(
     known = rehearsal(base, recipe)
     x, y = training_images(used, known, recipe)
     record = {"recipe": recipe, "trained_on": used.record()}
-    for path in sorted((work / "members").glob("deep-*.keras")):
+    members = sorted((work / "members").glob("deep-*.keras")) if recipe["networks"] == "all" else []
+    for path in members:
         fine_tuned(path, x, y, recipe, recipe["learning_rate"])
         card = json.loads(path.with_suffix(".json").read_text())
         card["corrections"] = record
@@ -290,7 +296,10 @@ def build(
     fast_model = fine_tuned(fast_dir / "model.keras", x, y, recipe, recipe["learning_rate"])
     fast = ModelCard.read(fast_dir).as_json()
     fast["training"]["corrections"] = record
+    _, validation = card_split(base)
     test = load_idx_dir(VENDORED_MNIST, "test")
+    fast["validation"], fast["test"] = evaluate(fast_model, validation), evaluate(fast_model, test)
+    fast["test_accuracy"] = fast["test"]["accuracy"]
     write_artifacts(fast_model, fast, fast_dir, as_model_input(test.images[:1000]))
     detector_dir = work / DETECTOR_DIR
     dx, dy = detector_images(base, every, known, recipe)
@@ -309,7 +318,11 @@ def build(
     detector_card.training["corrections"] = {"recipe": recipe, "trained_on": every.record()}
     detector_card.write(detector_dir)
     base_card = ModelCard.read(base)
-    members.main(["assemble", "--members-dir", str(work / "members"), "--output-dir", str(work)])
+    if members:  # the full model anew; else it stays the served one, answering what the
+        # fast network is unsure of as it was validated
+        assemble.main(
+            ["assemble", "--members-dir", str(work / "members"), "--output-dir", str(work)]
+        )
     cascade.calibrate(work)
     served_refuses = refused_by(ModelCard.read(served))
     extra = recipe["extra_refusal"]
@@ -399,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeats", type=int, default=RECIPE["repeats"])
     parser.add_argument("--epochs", type=int, default=RECIPE["epochs"])
+    parser.add_argument("--networks", choices=("fast", "all"), default=RECIPE["networks"])
     parser.add_argument("--rehearsal", type=int, default=RECIPE["rehearsal"])
     parser.add_argument("--learning-rate", type=float, default=RECIPE["learning_rate"])
     parser.add_argument(
@@ -409,6 +423,7 @@ def main(argv: list[str] | None = None) -> int:
         **RECIPE,
         "repeats": args.repeats,
         "epochs": args.epochs,
+        "networks": args.networks,
         "rehearsal": args.rehearsal,
         "learning_rate": args.learning_rate,
         "freeze_batch_norm": not args.train_batch_norm,
