@@ -52,7 +52,7 @@ RECIPE = {  # every figure chosen on validation (bench/results.md: corrections)
     "learning_rate": 5e-5,  # the classifiers'
     "detector_learning_rate": 3e-5,
     "batch_size": 64,
-    "repeats": 4,  # each correction used appears this many times (augmented inside the networks)
+    "repeats": 8,  # each correction used appears this many times (augmented inside the networks)
     "rehearsal": 20000,  # MNIST training images beside them, so that what was known is kept ...
     "kinds_rehearsal": 1000,  # ... and of each kind beyond MNIST (typed, other hands, low-res)
     "detector_rehearsal": 6000,  # digits, as many generated non-digits, half as many pieces
