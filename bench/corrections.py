@@ -163,6 +163,9 @@ def run(args: argparse.Namespace) -> dict:
         "training_exit": trained.returncode,
         "training_s": round(training_s, 1),
         "refusals": [line for line in trained.stderr.splitlines() if line.startswith("  ")],
+        "training_said": [
+            line for line in trained.stderr.splitlines() if line.startswith("refused")
+        ],
         "checks": candidate_checks(folder / "next"),
         "served_version": version,
         "served_test_accuracy": card["test_accuracy"],
