@@ -95,10 +95,10 @@ class UploadReader:
             "'file', or the image itself with an image/* content type.",
         )
 
-    async def body(self, request: Request) -> bytes:
-        """A whole body of several images' worth (an inference request), within the batch
-        limit."""
-        return await whole(bounded(request, self.limits.batch_bytes))
+    async def body(self, request: Request, limit: int | None = None) -> bytes:
+        """A whole body: of several images' worth (an inference request) within the batch
+        limit, or within `limit`."""
+        return await whole(bounded(request, limit or self.limits.batch_bytes))
 
     async def images(self, request: Request) -> list[Upload]:
         """Several images, as repeated multipart fields `files`."""

@@ -124,6 +124,14 @@ def test_unknown_ids_and_missing_fields_are_clear_4xx(app_client, body, status, 
     assert response.json()["error"]["code"] == code
 
 
+def test_an_oversized_json_body_is_a_413(app_client) -> None:
+    body = b'{"id": "' + b"0" * (6 * 1024 * 1024) + b'", "label": "1"}'
+    response = app_client.post(
+        "/corrections", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413 and response.json()["error"]["code"] == "payload_too_large"
+
+
 def test_malformed_json_is_a_400(app_client) -> None:
     response = app_client.post(
         "/corrections", content=b"{nope", headers={"Content-Type": "application/json"}

@@ -77,7 +77,8 @@ async def correct(
     await feedback.ready()  # a database that is down: 503 before anything is read
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith("application/json"):
-        asked = correction_request(await service.reader.body(request))
+        reader = service.reader  # a correction's JSON is bounded as one image is
+        asked = correction_request(await reader.body(request, reader.limits.image_bytes))
         answer_id, given = asked.id, parse_label(asked.label)
     else:
         uploads, sent_label = await image_and_label(request, service, label)
