@@ -113,7 +113,7 @@ def looks_like_digit(served: LoadedVersion, digit_score: float | None) -> bool |
     """Whether a digit score reaches the version's threshold (None without a detector)."""
     if digit_score is None:
         return None
-    return digit_score >= served.model.answering.not_a_digit.threshold
+    return bool(served.model.looks_like_digit(digit_score))
 
 
 def digit_reading(

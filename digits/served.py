@@ -54,6 +54,11 @@ class ServedModel:
     cascade: Cascade | None = None
     judge: Judge | None = None  # /read's piece judge, where the model folder has one
 
+    def looks_like_digit(self, digit_scores: np.ndarray | float) -> np.ndarray | bool:
+        """Whether digit scores reach the detector's threshold: answered as a digit, not
+        refused as not_a_digit (the one rule, for the service and for training's checks)."""
+        return digit_scores >= self.answering.not_a_digit.threshold
+
 
 def read_card(model_dir: Path) -> ModelCard:
     if not ModelCard.exists(model_dir):

@@ -41,7 +41,7 @@ from digits.card import ModelCard
 from digits.contract import NOT_A_DIGIT, NUM_CLASSES, as_model_input
 from digits.repository import publish, versions
 from digits.screening import split
-from digits.served import load_model
+from digits.served import ServedModel, load_model
 from training.data import VENDORED_MNIST, card_split, load_idx_dir
 
 RECIPE = {  # every figure chosen on validation (bench/results.md: corrections)
@@ -141,10 +141,9 @@ def agreeing(corrections: Corrections, served_digits: np.ndarray, k: int) -> np.
     return (same * 2 > nearest.shape[1]) | (served_digits == corrections.labels)
 
 
-def served_answers(model_dir: Path, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """What the version in `model_dir` answers, as the service answers (cascade, detector): the
-    digits, and whether each was answered as a digit (not refused as not_a_digit)."""
-    model = load_model(model_dir, threads=2)
+def served_answers(model: ServedModel, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What a version answers, as the service answers (cascade, detector): the digits, and
+    whether each was answered as a digit (not refused as not_a_digit)."""
     outputs = (
         np.concatenate(
             [model.predict(as_model_input(images[i : i + 512])) for i in range(0, len(images), 512)]
@@ -153,21 +152,29 @@ def served_answers(model_dir: Path, images: np.ndarray) -> tuple[np.ndarray, np.
         else np.zeros((0, NUM_CLASSES))
     )
     probabilities, scores = split(outputs)
-    answered = np.ones(len(images), bool)
-    if scores is not None:
-        answered = scores >= model.answering.not_a_digit.threshold
+    answered = np.ones(len(images), bool) if scores is None else model.looks_like_digit(scores)
     return probabilities.argmax(axis=1), answered
 
 
-def accuracy(model_dir: Path, images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+def accuracy(model: ServedModel, images: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     """`right`: the digit answered is the label (as the card measures); `answered`: right and
     answered as a digit (a refusal counts as wrong, as a person sees it)."""
-    digits, answered = served_answers(model_dir, images)
+    digits, answered = served_answers(model, images)
     right = digits == labels
     return {
         "right": round(float(right.mean()), 6),
         "answered": round(float((right & answered).mean()), 6),
     }
+
+
+def short_by(name: str, new: float, served: float, tolerance: float) -> str | None:
+    """Why a figure refuses the new version (it fell more than `tolerance` below the served
+    version's), or None."""
+    if new >= served - tolerance:
+        return None
+    return (
+        f"{name}: {new:.2%}, the served version {served:.2%} (may be at most {tolerance:.2%} lower)"
+    )
 
 
 def rehearsal(base: Path, recipe: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -352,32 +359,29 @@ def checks(new: Path, served: Path, held: Corrections) -> tuple[dict, list[str]]
         f"validation_{k}": (x.astype(np.uint8), y)
         for k, (x, y) in kinds_of("validation", validation).items()
     }
+    models = {"served": load_model(served, threads=2), "new": load_model(new, threads=2)}
     figures = {
-        name: {"served": accuracy(served, x, y), "new": accuracy(new, x, y), "images": len(y)}
+        name: {**{v: accuracy(m, x, y) for v, m in models.items()}, "images": len(y)}
         for name, (x, y) in sets.items()
         if len(y)
     }
     reasons = [
-        f"{name} ({measure}): {figure['new'][measure]:.2%}, the served version "
-        f"{figure['served'][measure]:.2%} (may be at most {tolerance:.2%} lower)"
+        short_by(
+            f"{name} ({measure})", figure["new"][measure], figure["served"][measure], tolerance
+        )
         for name, figure in figures.items()
         if name != "held_out_corrections"
         for tolerance in [MNIST_TOLERANCE if name.startswith("mnist") else KINDS_TOLERANCE]
         for measure in ("right", "answered")
-        if figure["new"][measure] < figure["served"][measure] - tolerance
     ]
     for split_name in ("validation", "test"):  # non-digits refused, as calibration measured
         name = f"{split_name}_nondigits_refused"
-        figure = {
-            version: getattr(ModelCard.read(folder).not_a_digit, split_name)["nondigits_refused"]
-            for version, folder in (("served", served), ("new", new))
+        figures[name] = figure = {
+            v: getattr(ModelCard.read(folder).not_a_digit, split_name)["nondigits_refused"]
+            for v, folder in (("served", served), ("new", new))
         }
-        figures[name] = figure
-        if figure["new"] < figure["served"] - KINDS_TOLERANCE:
-            reasons.append(
-                f"{name}: {figure['new']:.2%}, the served version {figure['served']:.2%} (may be "
-                f"at most {KINDS_TOLERANCE:.2%} lower)"
-            )
+        reasons.append(short_by(name, figure["new"], figure["served"], KINDS_TOLERANCE))
+    reasons = [reason for reason in reasons if reason]
     held_figures = figures.get("held_out_corrections")
     better = held_figures and held_figures["new"]["answered"] > held_figures["served"]["answered"]
     if not better:
@@ -431,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     served = served_version(args.repository)
     every = read_export(args.export)
     train, held = split_by_time(every, recipe["held_out_share"])
-    served_digits, _ = served_answers(served, train.images)
+    served_digits, _ = served_answers(load_model(served, threads=2), train.images)
     keep = agreeing(train, served_digits, recipe["neighbours"])
     used = train.subset(keep)
     left_out = {"disagreeing": int((~keep).sum())}

@@ -40,7 +40,8 @@ class Capture:
         return self.share > 0
 
     def sampled(self) -> bool:
-        return self.share > 0 and (self.share >= 1 or random.random() < self.share)
+        """Whether the sample takes one more answer (asked only where capture is enabled)."""
+        return self.share >= 1 or random.random() < self.share
 
     def keep(
         self,
