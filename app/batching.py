@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +25,19 @@ Predict = Callable[[np.ndarray], np.ndarray]  # (N, 28, 28, 1) float32 -> (N, 10
 class Job:
     images: np.ndarray  # (k, 28, 28) float32
     future: asyncio.Future
+
+
+@dataclass(eq=False)
+class Announced:
+    """One request's announcement to a batcher; withdrawn once, however often it is asked."""
+
+    batcher: MicroBatcher
+    withdrawn: bool = False
+
+    def withdraw(self) -> None:
+        if not self.withdrawn:
+            self.withdrawn = True
+            self.batcher._announced -= 1
 
 
 class MicroBatcher:
@@ -65,15 +77,11 @@ class MicroBatcher:
             self._task.cancel()
         self._executor.shutdown(wait=True)
 
-    @contextmanager
-    def expecting(self) -> Iterator[None]:
-        """Wrap the reading and preprocessing of a request that will submit: while it runs, a
-        forming batch is worth holding open for it."""
+    def announce(self) -> Announced:
+        """A request that will submit, from its start (its body still to read and prepare) to
+        its submit: while it is on its way, a forming batch is worth holding open for it."""
         self._announced += 1
-        try:
-            yield
-        finally:
-            self._announced -= 1
+        return Announced(self)
 
     def _alone(self, images: int) -> bool:
         """One image, and no other request queued, on its way, or deciding: batching it with
@@ -82,8 +90,11 @@ class MicroBatcher:
             images == 1 and self._announced == 0 and self._submitting <= 1 and self._queue.empty()
         )
 
-    async def submit(self, images: np.ndarray) -> np.ndarray:
-        """Probabilities for (k, 28, 28) images, computed in a shared batch, or at once alone."""
+    async def submit(self, images: np.ndarray, announced: Announced | None = None) -> np.ndarray:
+        """Probabilities for (k, 28, 28) images, computed in a shared batch, or at once alone;
+        the request's announcement, if any, is withdrawn: it is no longer on its way."""
+        if announced is not None:
+            announced.withdraw()
         self._submitting += 1
         try:
             await asyncio.sleep(0)  # requests received meanwhile get to start and show up

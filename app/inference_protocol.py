@@ -243,6 +243,13 @@ def requested_outputs(
     return [(name, binary_default if binary is None else binary) for name, binary in asked]
 
 
+def check_outputs(parsed: ParsedRequest, screened: bool) -> None:
+    """Before any inference: outputs the version cannot give are a 400, not answers wasted."""
+    for name, _ in parsed.outputs or []:
+        if name in SCREENED_ONLY and not screened:
+            raise bad(f"output '{name}' needs a not-a-digit detector, which this version lacks")
+
+
 def output_tensors(
     probabilities: np.ndarray, digit_scores: np.ndarray | None, is_digit: np.ndarray | None
 ) -> dict[str, np.ndarray]:
@@ -265,8 +272,6 @@ def encode_response(
     wanted = parsed.outputs or [(name, parsed.binary) for name in tensors]
     outputs, chunks = [], []
     for name, binary in wanted:
-        if name not in tensors:
-            raise bad(f"output '{name}' needs a not-a-digit detector, which this version lacks")
         datatype, _, dtype = OUTPUTS[name]
         tensor = tensors[name]
         entry: dict[str, Any] = {"name": name, "datatype": datatype, "shape": list(tensor.shape)}

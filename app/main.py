@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.deps import require_api_key
+from app.api.deps import Running, require_api_key
 from app.api.routes import (
     corrections,
     health,
@@ -28,8 +28,8 @@ from app.api.routes import (
 )
 from app.core.config import Settings, get_settings
 from app.core.errors import install_error_handlers
+from app.data_plane import DataPlane
 from app.feedback.corrections import Feedback
-from app.service import Service
 from app.telemetry import RequestMetricsMiddleware, Telemetry
 from app.uploads import UploadLimits, UploadReader
 from app.versions import ModelVersions
@@ -55,9 +55,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     feedback = Feedback.from_settings(settings, app.state.telemetry)
     await feedback.start()
     tidying = asyncio.create_task(feedback.keep_tidy(), name="feedback-tidying")
+    telemetry = app.state.telemetry
     reader = UploadReader(UploadLimits.from_settings(settings))
-    service = Service(settings, versions, app.state.telemetry, reader, feedback.capture, ready=True)
-    app.state.service, app.state.feedback = service, feedback
+    plane = DataPlane(telemetry, feedback.capture)
+    running = Running(settings, versions, reader, plane, telemetry, feedback)
+    app.state.running = running
     served = versions.get()
     log.info(
         "model %s version %s loaded from %s; ready",
@@ -68,7 +70,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        service.ready = False
+        running.ready = False
         tidying.cancel()
         await feedback.close()
         await versions.close()

@@ -27,11 +27,6 @@ class Upload:
     filename: str | None
 
 
-async def already_read(uploads: list[Upload]) -> list[Upload]:
-    """Uploads already read, as the awaitable the service's methods take."""
-    return uploads
-
-
 @dataclass(frozen=True)
 class UploadLimits:
     image_bytes: int  # one image

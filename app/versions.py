@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from starlette.concurrency import run_in_threadpool
 
-from app.batching import MicroBatcher
+from app.batching import Announced, MicroBatcher
 from app.core.config import Settings
 from app.core.errors import ApiError
 from app.telemetry import Telemetry
@@ -64,12 +64,36 @@ class SyncReport:
     retired: list[str] = field(default_factory=list)
 
 
+@dataclass(eq=False)
+class Lease:
+    """A request's hold on the version that answers it, from the request's start to its answer
+    (a swap never changes the model under a request), announced to that version's batcher
+    until the request submits its images."""
+
+    served: LoadedVersion
+    announced: Announced
+
+    @property
+    def version(self) -> str:
+        return self.served.version
+
+    @property
+    def model(self) -> ServedModel:
+        return self.served.model
+
+    async def submit(self, images: np.ndarray) -> np.ndarray:
+        """The model's outputs for (k, 28, 28) images, in a batch shared with other requests."""
+        return await self.served.batcher.submit(images, self.announced)
+
+
 @contextmanager
-def held(served: LoadedVersion) -> Iterator[LoadedVersion]:
+def held(served: LoadedVersion) -> Iterator[Lease]:
     served.leases += 1
+    lease = Lease(served, served.batcher.announce())
     try:
-        yield served
+        yield lease
     finally:
+        lease.announced.withdraw()
         served.leases -= 1
 
 
@@ -136,32 +160,17 @@ class ModelVersions:
             404, "version_not_found", f"Model version {version} is not loaded (loaded: {loaded})."
         )
 
-    def lease(self, version: str | None = None) -> AbstractContextManager[LoadedVersion]:
+    def lease(self, version: str | None = None) -> AbstractContextManager[Lease]:
         """The version that answers a request from its start to its answer, swap or not; an
         unknown version is refused here, before the lease is entered."""
         return held(self.get(version))
 
-    def index(self) -> list[dict]:
-        """Every version there is and its state, as the protocol's repository index says it."""
-        entries = []
-        for version in self.available():
-            entry = {"name": "digits", "version": version, "state": "READY"}
-            if version not in self.loaded:
-                refused = self.refused.get(version)
-                reason = refused.reason if refused else "not loaded: not among the versions kept"
-                entry.update(state="UNAVAILABLE", reason=reason)
-            entries.append(entry)
-        return entries
-
-    def describe(self, report: SyncReport) -> dict:
-        """A look at the repository, for the operator who asked for it."""
-        return {
-            "loaded": report.loaded,
-            "refused": report.refused,
-            "retired": report.retired,
-            "serving": list(self.loaded),
-            "default": self.default.version if self.default else None,
-        }
+    def state(self, version: str) -> tuple[bool, str | None]:
+        """Whether a version in the repository is loaded, and if not, why not."""
+        if version in self.loaded:
+            return True, None
+        refused = self.refused.get(version)
+        return False, refused.reason if refused else "not loaded: not among the versions kept"
 
     async def start(self) -> None:
         """Load the versions there are; raise ModelLoadError where none can serve."""

@@ -7,12 +7,7 @@ of one digit that do not touch (the floating bar of a 5, a broken 4 or 0) join t
 overlap or nearly touch; other specks are dropped by their size against the number's height;
 a stroke that may hold several digits (neighbours that touch) gets candidate cuts where its ink
 thins and at regular steps.
-Each stroke is read as the path of pieces whose product of sureness is highest (`Part.best`).
-The sureness is the piece judge's, where the model has one: a small network that sees the piece
-among its neighbours (`context_input`) and says whether it is one whole digit; only the chosen
-pieces are then classified. Without a judge, every candidate piece is classified in one model
-call (`Reading.candidates`) and the sureness is the classifier's probability times the
-detector's digit score times how plausible the piece's width is for its digit (`aspect_fit`).
+How a part is read (which of its pieces are its digits) is `digits.reading`'s.
 """
 
 from __future__ import annotations

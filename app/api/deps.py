@@ -1,35 +1,66 @@
-"""Dependencies shared by routes: the running service, its feedback, and the keys.
+"""Dependencies shared by routes: what the app runs (`Running`), the version lease, its
+feedback, and the keys.
 
-Both are `async def`: FastAPI runs a plain `def` dependency in the threadpool, a thread hop per
+All are `async def`: FastAPI runs a plain `def` dependency in the threadpool, a thread hop per
 request that costs more than the check itself.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
-from fastapi import Request, Security
+from fastapi import Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.core.config import Settings
 from app.core.errors import ApiError
+from app.data_plane import DataPlane
 from app.feedback.corrections import Feedback
-from app.service import Service
+from app.telemetry import Telemetry
+from app.uploads import UploadReader
+from app.versions import Lease, ModelVersions
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 bearer = HTTPBearer(auto_error=False)
 
 
-async def get_service(request: Request) -> Service:
-    service: Service | None = getattr(request.app.state, "service", None)
-    if service is None or not service.ready:
+VERSION = Query(
+    None, description="answer with this loaded model version (default: the latest, see /model)"
+)
+
+
+@dataclass
+class Running:
+    """What the app holds from startup to shutdown; routes take the parts they need."""
+
+    settings: Settings
+    versions: ModelVersions
+    reader: UploadReader
+    plane: DataPlane
+    telemetry: Telemetry
+    feedback: Feedback
+    ready: bool = True
+
+
+async def get_running(request: Request) -> Running:
+    running: Running | None = getattr(request.app.state, "running", None)
+    if running is None or not running.ready:
         raise ApiError(503, "not_ready", "The model is not loaded yet.")
-    return service
+    return running
 
 
 async def get_feedback(request: Request) -> Feedback:
-    await get_service(request)
-    return request.app.state.feedback
+    return (await get_running(request)).feedback
+
+
+async def leased(request: Request, version: str | None = VERSION) -> AsyncIterator[Lease]:
+    """The version that answers the request (`?version=`, or the latest), held from before the
+    body is read (an unknown version is a 404 at once) to the answer."""
+    running = await get_running(request)
+    with running.versions.lease(version) as lease:
+        yield lease
 
 
 async def require_operator_key(

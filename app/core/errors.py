@@ -4,16 +4,20 @@
 
 Every refusal is a `digits.errors.Refusal`: the image pipeline's (`ImageRejected`, shared with
 training) and the API's own (`ApiError`: the request, the key, readiness). Each is counted once,
-by reason, in the handler that answers it.
+by reason, in the handler that answers it. Under /v2 the routes are `ProtocolRoute`s, whose own
+handler answers in the Open Inference Protocol's shape, `{"error": "..."}`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
@@ -24,7 +28,7 @@ from digits.errors import NotADigit, Refusal
 log = logging.getLogger("app.errors")
 
 CLIENT_CLOSED_REQUEST = 499
-PROTOCOL_PREFIX = "/v2"
+INTERNAL = "Internal error; it has been logged."
 
 HTTP_CODES = {
     400: "bad_request",
@@ -92,26 +96,6 @@ def error_responses(*statuses: int, body: type[BaseModel] = ErrorResponse) -> di
     }
 
 
-def speaks_protocol(request: Request) -> bool:
-    """Under /v2 errors take the Open Inference Protocol's shape, elsewhere the service's."""
-    path = request.url.path
-    return path == PROTOCOL_PREFIX or path.startswith(PROTOCOL_PREFIX + "/")
-
-
-def answer_error(
-    request: Request,
-    status: int,
-    code: str,
-    message: str,
-    headers: dict | None = None,
-    details: dict | None = None,
-) -> JSONResponse:
-    if speaks_protocol(request):  # its clients know 400 for any input they must change
-        status = 400 if status in (415, 422) else status
-        return JSONResponse({"error": message}, status_code=status, headers=headers)
-    return error_response(status, code, message, headers, details)
-
-
 def allowed_methods(request: Request) -> list[str]:
     """The methods the API schema documents for the request's path (/predict takes POST and
     PUT, declared as two routes, and Starlette's 405 names only the first's); a path written out
@@ -125,29 +109,41 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted(set().union(*(literal or matching.values())))
 
 
+def http_headers(request: Request, exc: HTTPException) -> dict | None:
+    """An HTTP error's headers; a 405's Allow naming every method the path takes, not only
+    its first route's."""
+    headers = getattr(exc, "headers", None)
+    documented = allowed_methods(request) if exc.status_code == 405 else []
+    if documented:
+        headers = {**(headers or {}), "Allow": ", ".join(documented)}
+    return headers
+
+
+def validation_message(exc: RequestValidationError) -> str:
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(part) for part in first.get("loc", ()))
+    return f"{where}: {first.get('msg', 'invalid')}"
+
+
+def refusal_headers(exc: Refusal) -> dict | None:
+    return {"WWW-Authenticate": "Bearer"} if exc.status == 401 else exc.headers
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Refusal)
     async def rejected(request: Request, exc: Refusal) -> JSONResponse:
         request.app.state.telemetry.rejected(exc.code)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else exc.headers
         details = exc.details() if isinstance(exc, NotADigit) else None
-        return answer_error(request, exc.status, exc.code, exc.message, headers, details)
+        return error_response(exc.status, exc.code, exc.message, refusal_headers(exc), details)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "error")
-        headers = getattr(exc, "headers", None)
-        documented = allowed_methods(request) if exc.status_code == 405 else []
-        if documented:  # every method the path takes, not only its first route's
-            headers = {**(headers or {}), "Allow": ", ".join(documented)}
-        return answer_error(request, exc.status_code, code, str(exc.detail), headers)
+        return error_response(exc.status_code, code, str(exc.detail), http_headers(request, exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(part) for part in first.get("loc", ()))
-        message = f"{where}: {first.get('msg', 'invalid')}"
-        return answer_error(request, 422, "invalid_request", message)
+        return error_response(422, "invalid_request", validation_message(exc))
 
     @app.exception_handler(ClientDisconnect)
     async def disconnected(request: Request, exc: ClientDisconnect) -> Response:
@@ -158,4 +154,36 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return answer_error(request, 500, "internal_error", "Internal error; it has been logged.")
+        return error_response(500, "internal_error", INTERNAL)
+
+
+def protocol_error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
+    """The Open Inference Protocol's error: its clients know 400 for any input to change."""
+    status = 400 if status in (415, 422) else status
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+
+class ProtocolRoute(APIRoute):
+    """A /v2 route: its errors in the protocol's shape (`{"error": ...}`), counted as the
+    service's handlers count theirs; the service's own routes keep the service's shape."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handle_in_protocol(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except Refusal as exc:
+                request.app.state.telemetry.rejected(exc.code)
+                return protocol_error(exc.status, exc.message, refusal_headers(exc))
+            except HTTPException as exc:
+                return protocol_error(exc.status_code, str(exc.detail), http_headers(request, exc))
+            except RequestValidationError as exc:
+                return protocol_error(422, validation_message(exc))
+            except ClientDisconnect:
+                raise
+            except Exception:
+                log.exception("unhandled error on %s %s", request.method, request.url.path)
+                return protocol_error(500, INTERNAL)
+
+        return handle_in_protocol

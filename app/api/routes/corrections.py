@@ -10,15 +10,15 @@ from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 
-from app.api.deps import get_feedback, get_service, require_operator_key
+from app.api.deps import Running, get_feedback, get_running, require_operator_key
 from app.core.errors import ApiError, error_responses
 from app.feedback.corrections import Feedback
 from app.feedback.export import export_zip
 from app.feedback.labels import Label, parse_label
 from app.feedback.tables import Correction
+from app.preparing import open_all, prepare
 from app.schemas import CorrectionList, CorrectionReceipt, CorrectionRecord, CorrectionRequest
-from app.service import Service
-from app.uploads import Upload, already_read
+from app.uploads import Upload
 from digits.contract import NOT_A_DIGIT
 
 router = APIRouter(tags=["corrections"])  # the API key check is added by create_app when set
@@ -70,20 +70,20 @@ def record(correction: Correction) -> dict:
 async def correct(
     request: Request,
     label: str | None = LABEL,
-    service: Service = Depends(get_service),
+    running: Running = Depends(get_running),
     feedback: Feedback = Depends(get_feedback),
 ) -> CorrectionReceipt:
     client = feedback.admit(request.client.host if request.client else None)
     await feedback.ready()  # a database that is down: 503 before anything is read
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith("application/json"):
-        reader = service.reader  # a correction's JSON is bounded as one image is
+        reader = running.reader  # a correction's JSON is bounded as one image is
         asked = correction_request(await reader.body(request, reader.limits.image_bytes))
         answer_id, given = asked.id, parse_label(asked.label)
     else:
-        uploads, sent_label = await image_and_label(request, service, label)
+        uploads, sent_label = await image_and_label(request, running, label)
         given = parse_label(sent_label)
-        answer_id = await answer_to_correct(service, uploads, given)
+        answer_id = await answer_to_correct(running, uploads, given)
     stored, replaced = await feedback.correct(answer_id, given, client)
     return CorrectionReceipt(**record(stored), replaced=replaced)
 
@@ -100,24 +100,26 @@ def correction_request(body: bytes) -> CorrectionRequest:
 
 
 async def image_and_label(
-    request: Request, service: Service, label: str | None
+    request: Request, running: Running, label: str | None
 ) -> tuple[list[Upload], object]:
     """The image and its label: multipart fields `file` and `label`, or a raw image body with
     `?label=`."""
     if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
-        uploads, form = await service.reader.form_image(request)
+        uploads, form = await running.reader.form_image(request)
         return uploads, form.get("label", label)
-    return await service.reader.image(request), label
+    return await running.reader.image(request), label
 
 
-async def answer_to_correct(service: Service, uploads: list[Upload], label: Label) -> str:
+async def answer_to_correct(running: Running, uploads: list[Upload], label: Label) -> str:
     """Answer the image as the label says it should be read (one digit as /predict, a number
     as /read), its input kept, so that the correction records what the model said of it."""
-    if label.is_digit or label.text == NOT_A_DIGIT:
-        [prediction] = await service.classify(already_read(uploads), always_guess=True, keep=True)
-        return prediction.id
-    reading = await service.read_number(already_read(uploads), False, True, keep=True)
-    return reading.id
+    max_pixels = running.settings.max_pixels
+    with running.versions.lease() as lease:
+        if label.is_digit or label.text == NOT_A_DIGIT:
+            images = await prepare(uploads, max_pixels)
+            return (await running.plane.predict(lease, images, keep=True)).ids[0]
+        [image] = open_all(uploads, max_pixels)
+        return (await running.plane.read(lease, image, always_guess=True, keep=True)).id
 
 
 @operators.get(

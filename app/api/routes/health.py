@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from app.api.deps import get_service
+from app.api.deps import get_running
 from app.core.errors import error_responses
 from app.schemas import Health
 
@@ -21,7 +21,7 @@ async def healthz() -> Health:
     response_model=Health,
     responses=error_responses(503),
     summary="The model is loaded and warmed up: send traffic",
-    dependencies=[Depends(get_service)],
+    dependencies=[Depends(get_running)],
 )
 async def readyz() -> Health:
     return Health(status="ready")

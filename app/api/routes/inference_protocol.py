@@ -7,24 +7,32 @@ repository) takes the API key where one is set, as /predict does.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import numpy as np
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from app.api.deps import get_service
-from app.core.errors import ApiError, ProtocolError, error_responses
+from app.api.deps import Running, get_running
+from app.api.routes.model import reload_report
+from app.core.errors import ApiError, ProtocolError, ProtocolRoute, allowed_methods, error_responses
 from app.inference_protocol import (
     EXTENSIONS,
     HEADER_LENGTH,
     MODEL_NAME,
+    check_outputs,
     encode_response,
     model_metadata,
     output_tensors,
     parse_request,
 )
-from app.service import Service
+from app.preparing import prepare
+from app.uploads import Upload
+from app.versions import Lease
 
-metadata = APIRouter(prefix="/v2", tags=["inference protocol"])
-inference = APIRouter(prefix="/v2", tags=["inference protocol"])  # the key check, where set
+ROUTER = {"prefix": "/v2", "tags": ["inference protocol"], "route_class": ProtocolRoute}
+metadata = APIRouter(**ROUTER)
+inference = APIRouter(**ROUTER)  # the key check, where set
 
 TENSOR = {
     "type": "object",
@@ -81,6 +89,15 @@ def check_model(model_name: str) -> None:
         )
 
 
+async def protocol_lease(request: Request, model_name: str) -> AsyncIterator[Lease]:
+    """As `leased`, for the model and version the path names (an unknown one: 404 before the
+    body is read)."""
+    check_model(model_name)
+    running = await get_running(request)
+    with running.versions.lease(request.path_params.get("model_version")) as lease:
+        yield lease
+
+
 @metadata.get("/health/live", responses=OBJECT, summary="The server is alive")
 async def live() -> dict:
     return {"live": True}
@@ -92,8 +109,8 @@ async def live() -> dict:
     summary="The server is ready for inference",
 )
 async def ready(request: Request) -> JSONResponse:
-    service: Service | None = getattr(request.app.state, "service", None)
-    is_ready = service is not None and service.ready
+    running: Running | None = getattr(request.app.state, "running", None)
+    is_ready = running is not None and running.ready
     return JSONResponse({"ready": is_ready}, status_code=200 if is_ready else 503)
 
 
@@ -106,8 +123,8 @@ METADATA_RESPONSES = {**OBJECT, **error_responses(404, 503, body=ProtocolError)}
 
 
 @metadata.get("/models/{model_name}", responses=METADATA_RESPONSES, summary="Model metadata")
-async def model_metadata_route(model_name: str, service: Service = Depends(get_service)) -> dict:
-    return describe(service, model_name, None)
+async def model_metadata_route(model_name: str, running: Running = Depends(get_running)) -> dict:
+    return describe(running, model_name, None)
 
 
 @metadata.get(
@@ -116,21 +133,21 @@ async def model_metadata_route(model_name: str, service: Service = Depends(get_s
     summary="Model metadata of one version",
 )
 async def version_metadata(
-    model_name: str, model_version: str, service: Service = Depends(get_service)
+    model_name: str, model_version: str, running: Running = Depends(get_running)
 ) -> dict:
-    return describe(service, model_name, model_version)
+    return describe(running, model_name, model_version)
 
 
-def describe(service: Service, model_name: str, version: str | None) -> dict:
+def describe(running: Running, model_name: str, version: str | None) -> dict:
     check_model(model_name)
-    served = service.versions.get(version)
+    served = running.versions.get(version)
     screened = served.model.answering.not_a_digit is not None
-    return model_metadata(list(service.versions.loaded), screened)
+    return model_metadata(list(running.versions.loaded), screened)
 
 
 @metadata.get("/models/{model_name}/ready", responses=METADATA_RESPONSES, summary="Model ready")
-async def model_ready(model_name: str, service: Service = Depends(get_service)) -> dict:
-    return readiness(service, model_name, None)
+async def model_ready(model_name: str, running: Running = Depends(get_running)) -> dict:
+    return readiness(running, model_name, None)
 
 
 @metadata.get(
@@ -139,14 +156,14 @@ async def model_ready(model_name: str, service: Service = Depends(get_service)) 
     summary="Model version ready",
 )
 async def version_ready(
-    model_name: str, model_version: str, service: Service = Depends(get_service)
+    model_name: str, model_version: str, running: Running = Depends(get_running)
 ) -> dict:
-    return readiness(service, model_name, model_version)
+    return readiness(running, model_name, model_version)
 
 
-def readiness(service: Service, model_name: str, version: str | None) -> dict:
+def readiness(running: Running, model_name: str, version: str | None) -> dict:
     check_model(model_name)
-    return {"name": MODEL_NAME, "version": service.versions.get(version).version, "ready": True}
+    return {"name": MODEL_NAME, "version": running.versions.get(version).version, "ready": True}
 
 
 @inference.post(
@@ -156,9 +173,12 @@ def readiness(service: Service, model_name: str, version: str | None) -> dict:
     summary="Inference with the default version",
 )
 async def infer(
-    request: Request, model_name: str, service: Service = Depends(get_service)
+    request: Request,
+    model_name: str,
+    lease: Lease = Depends(protocol_lease),
+    running: Running = Depends(get_running),
 ) -> Response:
-    return await answer(request, service, model_name, None)
+    return await answer(request, lease, running)
 
 
 @inference.post(
@@ -168,23 +188,31 @@ async def infer(
     summary="Inference with one version",
 )
 async def infer_version(
-    request: Request, model_name: str, model_version: str, service: Service = Depends(get_service)
+    request: Request,
+    model_name: str,
+    model_version: str,
+    lease: Lease = Depends(protocol_lease),
+    running: Running = Depends(get_running),
 ) -> Response:
-    return await answer(request, service, model_name, model_version)
+    return await answer(request, lease, running)
 
 
-async def answer(
-    request: Request, service: Service, model_name: str, version: str | None
-) -> Response:
-    check_model(model_name)
-    service.versions.get(version)  # an unknown version: 404 before the body is read
-    body = await service.reader.body(request)
+async def answer(request: Request, lease: Lease, running: Running) -> Response:
+    """Parse the tensors, prepare encoded images as /predict does, call the data plane, encode
+    the outputs asked for."""
+    body = await running.reader.body(request)
     parsed = parse_request(
-        body, request.headers.get(HEADER_LENGTH), service.settings.max_batch_files
+        body, request.headers.get(HEADER_LENGTH), running.settings.max_batch_files
     )
-    answered = await service.infer(version, parsed.images)
-    tensors = output_tensors(answered.probabilities, answered.digit_scores, answered.is_digit)
-    content, header_length = encode_response(parsed, answered.version, tensors, answered.ids)
+    check_outputs(parsed, screened=lease.model.answering.not_a_digit is not None)
+    images = parsed.images
+    if isinstance(images, list):
+        uploads = [Upload(data, f"image[{i}]") for i, data in enumerate(images)]
+        images = await prepare(uploads, running.settings.max_pixels)
+    answers = await running.plane.predict(lease, images, endpoint="infer")
+    is_digit = None if answers.digit_scores is None else np.array(answers.is_digit)
+    tensors = output_tensors(answers.probabilities, answers.digit_scores, is_digit)
+    content, header_length = encode_response(parsed, answers.version, tensors, answers.ids)
     if header_length is None:
         return Response(content, media_type="application/json")
     return Response(
@@ -199,8 +227,16 @@ async def answer(
     responses={200: {"content": {"application/json": {"schema": {"type": "array"}}}}},
     summary="The versions in the model repository and their state",
 )
-async def repository_index(service: Service = Depends(get_service)) -> list[dict]:
-    return service.versions.index()
+async def repository_index(running: Running = Depends(get_running)) -> list[dict]:
+    """Every version there is and its state, as the protocol's repository index says it."""
+    entries = []
+    for version in running.versions.available():
+        loaded, reason = running.versions.state(version)
+        entry = {"name": MODEL_NAME, "version": version, "state": "READY"}
+        if not loaded:
+            entry.update(state="UNAVAILABLE", reason=reason)
+        entries.append(entry)
+    return entries
 
 
 @inference.post(
@@ -210,10 +246,26 @@ async def repository_index(service: Service = Depends(get_service)) -> list[dict
     description="As POST /model/reload; a version that is refused makes this a 400 naming why "
     "(protocol clients read errors, not reports), while the versions loaded keep answering.",
 )
-async def load(model_name: str, service: Service = Depends(get_service)) -> dict:
+async def load(model_name: str, running: Running = Depends(get_running)) -> dict:
     check_model(model_name)
-    report = await service.versions.sync()
+    report = await running.versions.sync()
     if report.refused:
         reasons = "; ".join(f"version {v}: {why}" for v, why in report.refused.items())
         raise ApiError(400, "version_refused", reasons)
-    return service.versions.describe(report)
+    return reload_report(running.versions, report).model_dump()
+
+
+@metadata.api_route(
+    "/{path:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+    include_in_schema=False,
+)
+async def not_in_protocol(request: Request, path: str) -> Response:
+    """Anything else under /v2: a 405 where the path takes other methods, else a 404, in the
+    protocol's shape (this router is included after every other /v2 route)."""
+    methods = allowed_methods(request)
+    if methods:
+        raise ApiError(
+            405, "method_not_allowed", "Method Not Allowed", {"Allow": ", ".join(methods)}
+        )
+    raise ApiError(404, "not_found", "Not Found")

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client.exposition import choose_encoder
 
-from app.api.deps import get_service
+from app.api.deps import Running, get_running
 from app.core.errors import error_responses
-from app.service import Service
+from app.versions import ModelVersions
 
 router = APIRouter(tags=["metrics"])
 
@@ -47,8 +47,26 @@ def wants_prometheus(request: Request) -> bool:
         **error_responses(503),
     },
 )
-async def metrics(request: Request, service: Service = Depends(get_service)) -> Response:
+async def metrics(request: Request, running: Running = Depends(get_running)) -> Response:
     if wants_prometheus(request):
         encode, content_type = choose_encoder(request.headers.get("accept", ""))
-        return Response(encode(service.telemetry.registry), media_type=content_type)
-    return JSONResponse(service.card_json())
+        return Response(encode(running.telemetry.registry), media_type=content_type)
+    return JSONResponse(card_json(running.versions))
+
+
+def card_json(versions: ModelVersions) -> dict:
+    """The default version's card as stored, its top-level test accuracy that of what
+    answers, and `served` saying what that is."""
+    served = versions.get()
+    answering = served.model.answering
+    return {
+        **served.model.card.as_json(),
+        "test_accuracy": answering.test_accuracy,
+        "served": {
+            "name": answering.name,
+            "version": served.version,
+            "parameters": answering.parameters,
+            "test_accuracy": answering.test_accuracy,
+            "cascade": answering.cascade is not None,
+        },
+    }

@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
 
-from app.api.deps import get_service
+from app.api.deps import Running, get_running
 from app.core.errors import error_responses
 from app.schemas import ModelInfo, ReloadReport
-from app.service import Service
+from app.versions import ModelVersions, SyncReport
+from digits.contract import describe
 
 router = APIRouter(tags=["model"])
 admin = APIRouter(tags=["model"])  # the key check, where one is set
@@ -24,9 +26,33 @@ async def model_info(
     version: str | None = Query(
         None, description="a loaded version (default: the one that answers)"
     ),
-    service: Service = Depends(get_service),
+    running: Running = Depends(get_running),
 ) -> ModelInfo:
-    return service.model_info(version)
+    return describe_model(running.versions, version)
+
+
+def dump(record: BaseModel | None) -> dict | None:
+    return record.model_dump(mode="json") if record else None
+
+
+def describe_model(versions: ModelVersions, version: str | None = None) -> ModelInfo:
+    served = versions.get(version)
+    card, answering = served.model.card, served.model.answering
+    return ModelInfo(
+        name=answering.name,
+        version=served.version,
+        loaded_versions=list(versions.loaded),
+        architecture=answering.architecture,
+        description=card.model.description,
+        parameters=answering.parameters,
+        input=describe(),
+        trained_at=answering.created_at,
+        test_accuracy=answering.test_accuracy,
+        versions=card.versions,
+        cascade=dump(answering.cascade),
+        not_a_digit=dump(answering.not_a_digit),
+        reading=dump(card.reading) if served.model.judge else None,
+    )
 
 
 @admin.post(
@@ -40,6 +66,16 @@ async def model_info(
     "versions keep answering. With a repository, a watcher does the same every "
     "DIGITS_MODEL_POLL_S seconds.",
 )
-async def reload(service: Service = Depends(get_service)) -> ReloadReport:
-    report = await service.versions.sync()
-    return ReloadReport(**service.versions.describe(report))
+async def reload(running: Running = Depends(get_running)) -> ReloadReport:
+    return reload_report(running.versions, await running.versions.sync())
+
+
+def reload_report(versions: ModelVersions, report: SyncReport) -> ReloadReport:
+    """A look at the repository, for the operator who asked for it."""
+    return ReloadReport(
+        loaded=report.loaded,
+        refused=report.refused,
+        retired=report.retired,
+        serving=list(versions.loaded),
+        default=versions.default.version if versions.default else None,
+    )

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
-from app.api.deps import get_service
-from app.service import Service
+from app.api.deps import Running, get_running
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.post("/noop")
-async def noop(request: Request, service: Service = Depends(get_service)) -> dict:
-    [upload] = await service.reader.image(request)
+async def noop(request: Request, running: Running = Depends(get_running)) -> dict:
+    [upload] = await running.reader.image(request)
     return {"received_bytes": len(upload.data)}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from app.api.deps import get_service
+from app.answers import one_digit, predictions
+from app.api.deps import Running, get_running, leased
 from app.core.errors import error_responses
+from app.preparing import prepare
 from app.schemas import BatchPrediction, Prediction
-from app.service import Service
-from digits.errors import NotADigit
+from app.versions import Lease
 
 router = APIRouter(tags=["predict"])  # the API key check is added by create_app when set
 
@@ -49,9 +50,6 @@ ALWAYS_GUESS = Query(
     description="answer an image that holds no digit with the best guess as a 200 (`is_digit` "
     "false) instead of a 422 `not_a_digit`",
 )
-VERSION = Query(
-    None, description="answer with this loaded model version (default: the latest, see /model)"
-)
 ERRORS = error_responses(400, 401, 404, 413, 415, 422, 503)
 
 
@@ -67,16 +65,17 @@ async def predict(
     request: Request,
     include_input: bool = INCLUDE_INPUT,
     always_guess: bool = ALWAYS_GUESS,
-    version: str | None = VERSION,
-    service: Service = Depends(get_service),
+    lease: Lease = Depends(leased),
+    running: Running = Depends(get_running),
 ) -> Prediction:
-    reading = service.reader.image(request)
-    [prediction] = await service.classify(
-        reading, include_input, always_guess, version, one_digit=True
+    uploads = await running.reader.image(request)
+    images = await prepare(uploads, running.settings.max_pixels)
+    answers = await running.plane.predict(lease, images)
+    shown = images if include_input else None
+    [prediction] = predictions(lease, answers, uploads, shown, always_guess)
+    return await one_digit(
+        running.plane, lease, prediction, uploads[0], running.settings.max_pixels
     )
-    if prediction.error:
-        raise NotADigit(prediction.model_dump(mode="json", exclude={"error"}))
-    return prediction
 
 
 router.add_api_route(  # `curl -T digit.png URL` sends a PUT: the same operation
@@ -103,9 +102,11 @@ async def predict_batch(
     request: Request,
     include_input: bool = INCLUDE_INPUT,
     always_guess: bool = ALWAYS_GUESS,
-    version: str | None = VERSION,
-    service: Service = Depends(get_service),
+    lease: Lease = Depends(leased),
+    running: Running = Depends(get_running),
 ) -> BatchPrediction:
-    reading = service.reader.images(request)
-    predictions = await service.classify(reading, include_input, always_guess, version)
-    return BatchPrediction(predictions=predictions)
+    uploads = await running.reader.images(request)
+    images = await prepare(uploads, running.settings.max_pixels)
+    answers = await running.plane.predict(lease, images)
+    shown = images if include_input else None
+    return BatchPrediction(predictions=predictions(lease, answers, uploads, shown, always_guess))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from app.api.deps import get_service
-from app.api.routes.predict import ALWAYS_GUESS, ERRORS, SINGLE_BODY, VERSION
+from app.answers import number_reading, whole_number
+from app.api.deps import Running, get_running, leased
+from app.api.routes.predict import ALWAYS_GUESS, ERRORS, SINGLE_BODY
+from app.preparing import open_all
 from app.schemas import NumberReading
-from app.service import Service
+from app.versions import Lease
 
 router = APIRouter(tags=["read"])  # the API key check is added by create_app when set
 
@@ -32,8 +34,10 @@ async def read(
     request: Request,
     include_input: bool = INCLUDE_INPUTS,
     always_guess: bool = ALWAYS_GUESS,
-    version: str | None = VERSION,
-    service: Service = Depends(get_service),
+    lease: Lease = Depends(leased),
+    running: Running = Depends(get_running),
 ) -> NumberReading:
-    reading = service.reader.image(request)
-    return await service.read_number(reading, include_input, always_guess, version)
+    uploads = await running.reader.image(request)
+    [image] = open_all(uploads, running.settings.max_pixels)
+    number = await running.plane.read(lease, image, always_guess)
+    return whole_number(number_reading(lease, number, include_input), number, always_guess)
