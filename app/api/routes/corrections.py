@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Annotated
 
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import ValidationError
+from pydantic import BeforeValidator, ValidationError
 
 from app.api.deps import Running, get_feedback, get_running, require_operator_key
 from app.core.errors import ApiError, error_responses
@@ -52,6 +53,17 @@ CORRECTION_BODY = {
 }
 ERRORS = error_responses(400, 401, 404, 413, 415, 422, 429, 503)
 LABEL = Query(None, description="with a raw image body: its label")
+
+
+def iso_time(value: object) -> object:
+    """A time as the schema says it (ISO 8601, `2026-12-01T12:00:00Z`); a bare number, which
+    pydantic would take as seconds since 1970, is refused rather than guessed at."""
+    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("a date-time in ISO 8601, not a number")
+    return value
+
+
+Time = Annotated[datetime, BeforeValidator(iso_time)]
 
 
 def record(correction: Correction) -> dict:
@@ -129,8 +141,8 @@ async def answer_to_correct(running: Running, uploads: list[Upload], label: Labe
     summary="List the corrections (operators)",
 )
 async def list_corrections(
-    after: datetime | None = Query(None, description="made at or after this time (UTC)"),
-    before: datetime | None = Query(None, description="made before this time (UTC)"),
+    after: Time | None = Query(None, description="made at or after this time (UTC)"),
+    before: Time | None = Query(None, description="made before this time (UTC)"),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
     feedback: Feedback = Depends(get_feedback),
@@ -151,8 +163,8 @@ async def list_corrections(
     summary="Export corrections for training (operators): a zip `python -m training` reads",
 )
 async def export(
-    after: datetime | None = Query(None, description="made at or after this time (UTC)"),
-    before: datetime | None = Query(None, description="made before this time (UTC)"),
+    after: Time | None = Query(None, description="made at or after this time (UTC)"),
+    before: Time | None = Query(None, description="made before this time (UTC)"),
     feedback: Feedback = Depends(get_feedback),
 ) -> Response:
     await feedback.ready()
@@ -171,7 +183,7 @@ async def export(
     summary="Delete the corrections made before a time (operators)",
 )
 async def delete_before(
-    before: datetime = Query(description="delete those made before this time (UTC)"),
+    before: Annotated[Time, Query(description="delete those made before this time (UTC)")],
     feedback: Feedback = Depends(get_feedback),
 ) -> dict:
     await feedback.ready()
