@@ -46,6 +46,15 @@ def multipart_body(png: bytes, filename: str = "digit.png") -> bytes:
     return head.encode() + png + f"\r\n--{MULTIPART_BOUNDARY}--\r\n".encode()
 
 
+def rotated(items: list, round_: int) -> list:
+    """The items in another order each round (rotated by one), so that none always goes first:
+    the machine's drift weighs on every one alike."""
+    if not items:
+        return items
+    k = round_ % len(items)
+    return items[k:] + items[:k]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -28,6 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from app.batching import MicroBatcher
 from app.core.config import Settings
+from bench.harness import rotated
 from bench.serve import spread
 from digits.contract import INPUT_SHAPE, MODEL_FILENAME
 from digits.runtime import LiteRTModel
@@ -86,8 +87,8 @@ def images_per_second(rounds: dict[str, Round], seconds: float) -> dict[str, lis
     rates: dict[str, list[float]] = {name: [] for name in rounds}
     for measure in rounds.values():
         measure(0.05)  # warm-up
-    for _ in range(ROUNDS):
-        for name, measure in rounds.items():
+    for round_ in range(ROUNDS):
+        for name, measure in rotated(list(rounds.items()), round_):
             rates[name].append(measure(seconds / ROUNDS))
     return rates
 

@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from bench.harness import rotated
 from synthesis.numbers import NUMBER_STYLES as STYLES
 from synthesis.numbers import SEPARATED, numbers, separated_numbers, typed_numbers
 from training.data import VENDORED_MNIST, load_idx_dir, mnist_digits
@@ -90,16 +91,24 @@ def cost_per_digit(client, made: list[tuple[str, str, bytes]], rounds: int) -> l
         (style, STYLES[style](compose_one(text), np.random.default_rng(0)))
         for style, text, _ in made
     ]
-    ratios = []
-    for _ in range(rounds):
+    digits = sum(len(t) for _, t, _ in made)
+
+    def read() -> float:
         started = time.perf_counter()
         for _, _, data in made:
             client.post("/read?always_guess=true", content=data)
-        per_digit = (time.perf_counter() - started) / sum(len(t) for _, t, _ in made)
+        return (time.perf_counter() - started) / digits
+
+    def predict() -> float:
         started = time.perf_counter()
         for _, data in singles:
             client.post("/predict?always_guess=true", content=data)
-        ratios.append(per_digit / ((time.perf_counter() - started) / len(singles)))
+        return (time.perf_counter() - started) / len(singles)
+
+    ratios = []
+    for round_ in range(rounds):  # which goes first alternates
+        cost = {path.__name__: path() for path in rotated([read, predict], round_)}
+        ratios.append(cost["read"] / cost["predict"])
     return ratios
 
 

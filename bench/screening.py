@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.harness import make_client, running_service
+from bench.harness import make_client, rotated, running_service
 from bench.serve import run_wrk, spread, upload_bodies, wrk_script
 from synthesis.nondigits import HELD_OUT_FONTS, KINDS, upload
 from synthesis.styles import STYLES as NONDIGIT_STYLES
@@ -42,9 +42,11 @@ def throughput(rounds: int, duration: int) -> list[str]:
     ):
         for concurrency in (1, 32):
             runs: dict[str, list] = {"on": [], "off": []}
-            for _ in range(rounds):  # alternate, so drift in the machine hits both
-                runs["on"].append(run_wrk(f"{on.url}/predict", script, concurrency, duration))
-                runs["off"].append(run_wrk(f"{off.url}/predict", script, concurrency, duration))
+            servers = [("on", on), ("off", off)]
+            for round_ in range(rounds):  # which goes first alternates: drift hits both alike
+                for name, server in rotated(servers, round_):
+                    url = f"{server.url}/predict"
+                    runs[name].append(run_wrk(url, script, concurrency, duration))
             ratios = [a.rps / b.rps for a, b in zip(runs["on"], runs["off"], strict=True)]
             lines.append(
                 f"| {concurrency} | {spread([r.rps for r in runs['on']])} "

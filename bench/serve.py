@@ -4,8 +4,9 @@ Starts the service as the README does (uvicorn, committed model) in each configu
 (as shipped; micro-batching off; the cascade off; every answer captured; no access log), and
 loads /noop and /predict at concurrency 1, 8, 32 and 64 with varied real uploads: MNIST test
 digits in the upload styles people send, among them digits the cascade's fast network hands on
-to the full model, in the proportion `--handed-on` (the test set's own is about 1.3%). Every
-round visits every configuration, and the endpoints alternate which goes first, so the
+to the full model, in the proportion `--handed-on` (the card says what share of the test set
+its cascade hands on). Every round visits every configuration, in an order rotated from round to
+round, and the endpoints alternate which goes first, so the
 machine's drifts weigh on all alike; each figure is the median of the rounds with their range,
 and a gain is called one only where the ranges do not overlap. Startup is timed at every server
 start, beside `import tensorflow`.
@@ -31,7 +32,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from bench.harness import MODEL_DIR, MULTIPART_BOUNDARY, multipart_body, running_service
+from bench.harness import MODEL_DIR, MULTIPART_BOUNDARY, multipart_body, rotated, running_service
 from digits.card import ModelCard
 from digits.runtime import LiteRTModel
 from synthesis.uploads import STYLES
@@ -158,7 +159,7 @@ def measure(args: argparse.Namespace, script: Path) -> tuple[dict, list[float], 
     loads: dict[tuple[str, str, int], list[Load]] = {}
     startups, batch_means = [], []
     for round_ in range(args.rounds):
-        for name in args.configs:
+        for name in rotated(list(args.configs), round_):
             env = CONFIGS[name]
             log = f"bench_server_{name.replace(' ', '_')}.log"
             with running_service(log, DIGITS_NOOP_ROUTE="true", **env) as server:

@@ -77,9 +77,7 @@ keyed_schema = schemathesis.openapi.from_dict(
 @pytest.fixture(scope="module")
 def keyed_server() -> Iterator[str]:
     """The service with an API key and an operator key (the same one, sent as X-API-Key)."""
-    with running_service(
-        "fuzz_keyed.log", DIGITS_API_KEY=KEY, DIGITS_OPERATOR_KEY=KEY
-    ) as service:
+    with running_service("fuzz_keyed.log", DIGITS_API_KEY=KEY, DIGITS_OPERATOR_KEY=KEY) as service:
         yield service.url
 
 

@@ -14,9 +14,9 @@ router = APIRouter(tags=["metrics"])
 
 PROMETHEUS_TYPES = ("application/openmetrics-text", "text/plain")
 METRICS_EXAMPLE = {
-    "test_accuracy": 0.9965,
-    "test": {"accuracy": 0.9965, "loss": 0.011, "size": 10000, "errors": 35},
-    "model": {"name": "mnist-default", "architecture": "default", "parameters": 198442},
+    "test_accuracy": 0.997,
+    "test": {"accuracy": 0.997, "loss": 0.009992, "size": 10000, "errors": 30},
+    "model": {"name": "mnist-deep", "architecture": "deep", "parameters": 1963452},
 }
 
 
