@@ -140,9 +140,10 @@ def main() -> None:
     print(
         f"| batch | bare {loaded.answering.name} (LiteRT), images/s | service path, images/s "
         "| service vs bare | bare full model alone, images/s | service vs full model "
-        "| bare TensorFlow call, images/s | service vs TensorFlow |"
+        "| bare TensorFlow call (full model), images/s | service vs TensorFlow "
+        "| the full model: LiteRT vs TensorFlow |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for batch in BATCHES:
         rounds = {
             "litert": sync_round(bare.predict, Batches(digits, batch)),
@@ -159,9 +160,12 @@ def main() -> None:
             f"| {versus(service, rate['full'])} |"
         )
         if tensorflow:
-            row += f" {spread(rate['tensorflow'])} | {versus(service, rate['tensorflow'])} |"
+            row += (
+                f" {spread(rate['tensorflow'])} | {versus(service, rate['tensorflow'])} "
+                f"| {versus(rate['full'], rate['tensorflow'])} |"
+            )
         else:
-            row += " (TensorFlow not installed) | - |"
+            row += " (TensorFlow not installed) | - | - |"
         print(row)
     loop.run_until_complete(batcher.stop())
 
