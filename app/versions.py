@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,11 +65,21 @@ class SyncReport:
 @dataclass(eq=False)
 class Lease:
     """A request's hold on the version that answers it, from the request's start to its answer
-    (a swap never changes the model under a request), announced to that version's batcher
-    until the request submits its images."""
+    (a swap never changes the model under a request): held inside `with lease:`, and announced
+    to that version's batcher there until the request submits its images."""
 
     served: LoadedVersion
-    announced: Announced
+    announced: Announced | None = None
+
+    def __enter__(self) -> Lease:
+        self.served.leases += 1
+        self.announced = self.served.batcher.announce()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.announced is not None:
+            self.announced.withdraw()
+        self.served.leases -= 1
 
     @property
     def version(self) -> str:
@@ -84,17 +92,6 @@ class Lease:
     async def submit(self, images: np.ndarray) -> np.ndarray:
         """The model's outputs for (k, 28, 28) images, in a batch shared with other requests."""
         return await self.served.batcher.submit(images, self.announced)
-
-
-@contextmanager
-def held(served: LoadedVersion) -> Iterator[Lease]:
-    served.leases += 1
-    lease = Lease(served, served.batcher.announce())
-    try:
-        yield lease
-    finally:
-        lease.announced.withdraw()
-        served.leases -= 1
 
 
 def warm_up(model: ServedModel, max_batch: int) -> None:
@@ -160,10 +157,10 @@ class ModelVersions:
             404, "version_not_found", f"Model version {version} is not loaded (loaded: {loaded})."
         )
 
-    def lease(self, version: str | None = None) -> AbstractContextManager[Lease]:
+    def lease(self, version: str | None = None) -> Lease:
         """The version that answers a request from its start to its answer, swap or not; an
-        unknown version is refused here, before the lease is entered."""
-        return held(self.get(version))
+        unknown version is refused here, before the lease is held (`with lease:`)."""
+        return Lease(self.get(version))
 
     def state(self, version: str) -> tuple[bool, str | None]:
         """Whether a version in the repository is loaded, and if not, why not."""

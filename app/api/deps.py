@@ -8,7 +8,6 @@ request that costs more than the check itself.
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from fastapi import Query, Request, Security
@@ -55,12 +54,12 @@ async def get_feedback(request: Request) -> Feedback:
     return (await get_running(request)).feedback
 
 
-async def leased(request: Request, version: str | None = VERSION) -> AsyncIterator[Lease]:
-    """The version that answers the request (`?version=`, or the latest), held from before the
-    body is read (an unknown version is a 404 at once) to the answer."""
-    running = await get_running(request)
-    with running.versions.lease(version) as lease:
-        yield lease
+async def leased(request: Request, version: str | None = VERSION) -> Lease:
+    """The version that answers the request (`?version=`, or the latest; an unknown version is
+    a 404 before the body is read), for the route to hold (`with lease:`) from reading the body
+    to the answer. (Not a `yield` dependency: FastAPI's exit stack would cost a lone request
+    more than the rest of its routing.)"""
+    return (await get_running(request)).versions.lease(version)
 
 
 async def require_operator_key(

@@ -7,8 +7,6 @@ repository) takes the API key where one is set, as /predict does.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import numpy as np
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
@@ -89,13 +87,12 @@ def check_model(model_name: str) -> None:
         )
 
 
-async def protocol_lease(request: Request, model_name: str) -> AsyncIterator[Lease]:
+async def protocol_lease(request: Request, model_name: str) -> Lease:
     """As `leased`, for the model and version the path names (an unknown one: 404 before the
     body is read)."""
     check_model(model_name)
     running = await get_running(request)
-    with running.versions.lease(request.path_params.get("model_version")) as lease:
-        yield lease
+    return running.versions.lease(request.path_params.get("model_version"))
 
 
 @metadata.get("/health/live", responses=OBJECT, summary="The server is alive")
@@ -200,16 +197,17 @@ async def infer_version(
 async def answer(request: Request, lease: Lease, running: Running) -> Response:
     """Parse the tensors, prepare encoded images as /predict does, call the data plane, encode
     the outputs asked for."""
-    body = await running.reader.body(request)
-    parsed = parse_request(
-        body, request.headers.get(HEADER_LENGTH), running.settings.max_batch_files
-    )
-    check_outputs(parsed, screened=lease.model.answering.not_a_digit is not None)
-    images = parsed.images
-    if isinstance(images, list):
-        uploads = [Upload(data, f"image[{i}]") for i, data in enumerate(images)]
-        images = await prepare(uploads, running.settings.max_pixels)
-    answers = await running.plane.predict(lease, images, endpoint="infer")
+    with lease:
+        body = await running.reader.body(request)
+        parsed = parse_request(
+            body, request.headers.get(HEADER_LENGTH), running.settings.max_batch_files
+        )
+        check_outputs(parsed, screened=lease.model.answering.not_a_digit is not None)
+        images = parsed.images
+        if isinstance(images, list):
+            uploads = [Upload(data, f"image[{i}]") for i, data in enumerate(images)]
+            images = await prepare(uploads, running.settings.max_pixels)
+        answers = await running.plane.predict(lease, images, endpoint="infer")
     is_digit = None if answers.digit_scores is None else np.array(answers.is_digit)
     tensors = output_tensors(answers.probabilities, answers.digit_scores, is_digit)
     content, header_length = encode_response(parsed, answers.version, tensors, answers.ids)

@@ -68,14 +68,14 @@ async def predict(
     lease: Lease = Depends(leased),
     running: Running = Depends(get_running),
 ) -> Prediction:
-    uploads = await running.reader.image(request)
-    images = await prepare(uploads, running.settings.max_pixels)
-    answers = await running.plane.predict(lease, images)
-    shown = images if include_input else None
-    [prediction] = predictions(lease, answers, uploads, shown, always_guess)
-    return await one_digit(
-        running.plane, lease, prediction, uploads[0], running.settings.max_pixels
-    )
+    max_pixels = running.settings.max_pixels
+    with lease:
+        uploads = await running.reader.image(request)
+        images = await prepare(uploads, max_pixels)
+        answers = await running.plane.predict(lease, images)
+        shown = images if include_input else None
+        [prediction] = predictions(lease, answers, uploads, shown, always_guess)
+        return await one_digit(running.plane, lease, prediction, uploads[0], max_pixels)
 
 
 router.add_api_route(  # `curl -T digit.png URL` sends a PUT: the same operation
@@ -105,8 +105,9 @@ async def predict_batch(
     lease: Lease = Depends(leased),
     running: Running = Depends(get_running),
 ) -> BatchPrediction:
-    uploads = await running.reader.images(request)
-    images = await prepare(uploads, running.settings.max_pixels)
-    answers = await running.plane.predict(lease, images)
+    with lease:
+        uploads = await running.reader.images(request)
+        images = await prepare(uploads, running.settings.max_pixels)
+        answers = await running.plane.predict(lease, images)
     shown = images if include_input else None
     return BatchPrediction(predictions=predictions(lease, answers, uploads, shown, always_guess))

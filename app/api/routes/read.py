@@ -37,7 +37,8 @@ async def read(
     lease: Lease = Depends(leased),
     running: Running = Depends(get_running),
 ) -> NumberReading:
-    uploads = await running.reader.image(request)
-    [image] = open_all(uploads, running.settings.max_pixels)
-    number = await running.plane.read(lease, image, always_guess)
+    with lease:
+        uploads = await running.reader.image(request)
+        [image] = open_all(uploads, running.settings.max_pixels)
+        number = await running.plane.read(lease, image, always_guess)
     return whole_number(number_reading(lease, number, include_input), number, always_guess)

@@ -47,18 +47,8 @@ async def form_result(
     context = page_context(running)
     status = 200
     try:
-        uploads, form = await running.reader.form_image(request)
-        given = form.get("api_key")
-        check_api_key(running.settings, given if isinstance(given, str) else None, KEY_MESSAGE)
-        if form.get("mode") == "number":
-            context["reading"] = await read_number(running, lease, uploads)
-        else:
-            images = await prepare(uploads, running.settings.max_pixels)
-            answers = await running.plane.predict(lease, images)
-            [context["result"]] = predictions(lease, answers, uploads, images, False)
-            await one_digit(
-                running.plane, lease, context["result"], uploads[0], running.settings.max_pixels
-            )
+        with lease:
+            await answer_form(request, running, lease, context)
     except NotADigit as exc:  # said so, the guess shown faintly
         running.telemetry.rejected(exc.code)
         status = exc.status
@@ -71,6 +61,22 @@ async def form_result(
         running.telemetry.rejected(exc.code)
         context["error"], status = exc.message, exc.status
     return templates.TemplateResponse(request, "result.html", context, status_code=status)
+
+
+async def answer_form(request: Request, running: Running, lease: Lease, context: dict) -> None:
+    """The form's upload answered into the page's context; a refusal raised, as /predict's."""
+    uploads, form = await running.reader.form_image(request)
+    given = form.get("api_key")
+    check_api_key(running.settings, given if isinstance(given, str) else None, KEY_MESSAGE)
+    if form.get("mode") == "number":
+        context["reading"] = await read_number(running, lease, uploads)
+    else:
+        images = await prepare(uploads, running.settings.max_pixels)
+        answers = await running.plane.predict(lease, images)
+        [context["result"]] = predictions(lease, answers, uploads, images, False)
+        await one_digit(
+            running.plane, lease, context["result"], uploads[0], running.settings.max_pixels
+        )
 
 
 async def read_number(running: Running, lease: Lease, uploads: list[Upload]) -> NumberReading:
