@@ -127,11 +127,15 @@ class Reading:
 
 
 def components(binary: np.ndarray) -> list[np.ndarray]:
-    """8-connected components of a boolean image, as masks: run-length labelling, whose loops go
-    over the runs of ink in each row (a few per row), not over pixels."""
+    """8-connected components of a boolean image, as masks, in the order of their first pixel:
+    the runs of ink in every row found at once (numpy), then joined row to row by a union-find
+    over runs (a few per row), not over pixels."""
     height, width = binary.shape
-    parent: list[int] = []
-    runs: list[tuple[int, int, int]] = []  # (row, start, end) per run; its label is its index
+    padded = np.zeros((height, width + 2), np.int8)
+    padded[:, 1:-1] = binary
+    rows, cols = np.nonzero(np.diff(padded, axis=1))  # per row: start, end, start, end, ...
+    row_of, start, end = rows[::2].tolist(), cols[::2].tolist(), cols[1::2].tolist()
+    parent = list(range(len(row_of)))
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -139,31 +143,20 @@ def components(binary: np.ndarray) -> list[np.ndarray]:
             i = parent[i]
         return i
 
-    previous: list[int] = []
-    for row in range(height):
-        edges = np.flatnonzero(np.diff(np.concatenate(([0], binary[row].view(np.int8), [0]))))
-        current = []
-        for start, end in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
-            index = len(runs)
-            runs.append((row, start, end))
-            parent.append(index)
-            for other in previous:  # 8-connected: runs touching diagonally join too
-                _, o_start, o_end = runs[other]
-                if o_start <= end and start <= o_end:
-                    parent[find(index)] = find(other)
-            current.append(index)
-        previous = current
-    groups: dict[int, list[int]] = {}
-    for index in range(len(runs)):
-        groups.setdefault(find(index), []).append(index)
-    masks = []
-    for members in groups.values():
-        mask = np.zeros((height, width), dtype=bool)
-        for index in members:
-            row, start, end = runs[index]
-            mask[row, start:end] = True
-        masks.append(mask)
-    return masks
+    previous, current, row = range(0), 0, -1  # the runs of the row above, where this row's start
+    for index, run_row in enumerate(row_of):
+        if run_row != row:
+            previous = range(current, index) if run_row == row + 1 else range(0)
+            row, current = run_row, index
+        for other in previous:  # 8-connected: runs touching diagonally join too
+            if start[other] <= end[index] and start[index] <= end[other]:
+                parent[find(index)] = find(other)
+    labels = np.zeros((height, width), np.int32)
+    order: dict[int, int] = {}  # root -> label, in the order components first appear
+    for index, run_row in enumerate(row_of):
+        label = order.setdefault(find(index), len(order) + 1)
+        labels[run_row, start[index] : end[index]] = label
+    return [labels == label for label in range(1, len(order) + 1)]
 
 
 def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
