@@ -17,12 +17,16 @@ import struct
 import warnings
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
 
 from digits.contract import DIGIT_BOX, IMAGE_SIZE, PIXEL_MAX
 from digits.errors import ImageRejected
 
 WORKING_SIZE = 256  # large uploads are reduced to this before analysis: bounded work per request
+# a JPEG is decoded at the smallest DCT scale (1/2, 1/4, 1/8) that keeps this many pixels a side:
+# the decoder's own area averaging, far cheaper than decoding in full and resizing after
+JPEG_DRAFT_SIZE = WORKING_SIZE // 2
+REDUCE_ABOVE = 1.5
 INK_THRESHOLD = 0.25  # fraction of the peak ink level that counts as the digit when cropping
 MIN_SIDE = 8  # pixels: anything narrower cannot show a digit
 MIN_CONTRAST = 24  # ink levels (0-255) below which an image is taken as blank
@@ -70,11 +74,12 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
         raise corrupt(exc) from None
 
 
-def decode(image: Image.Image, size: int = WORKING_SIZE) -> Image.Image:
-    """Decode the first frame's pixels, upright; the costly step, sized by `pixel_count`."""
+def decode(image: Image.Image, draft: int = JPEG_DRAFT_SIZE) -> Image.Image:
+    """Decode the first frame's pixels, upright; the costly step, sized by `pixel_count`. A JPEG
+    is decoded at a reduced scale that keeps at least `draft` pixels a side."""
     try:
-        if image.format == "JPEG":  # decode at reduced scale (not below `size`): much faster
-            image.draft("RGB" if image.mode != "L" else "L", (size, size))
+        if image.format == "JPEG":
+            image.draft("RGB" if image.mode != "L" else "L", (draft, draft))
         if image.tell() != 0:  # a fresh image is at its first frame; seek(0) re-reads a PNG
             image.seek(0)
         image.load()
@@ -101,12 +106,17 @@ def pixel_count(image: Image.Image) -> int:
     return image.width * image.height
 
 
-def reduce(image: Image.Image, size: int = WORKING_SIZE) -> Image.Image:
-    """Shrink big uploads early: everything after works on at most `size` pixels a side."""
-    if max(image.size) > size:
-        image = image.copy()
-        image.thumbnail((size, size), Image.Resampling.BOX)
-    return image
+def reduce(
+    image: Image.Image, size: int = WORKING_SIZE, slack: float = REDUCE_ABOVE
+) -> Image.Image:
+    """Shrink big uploads early: everything after works on at most `size` pixels a side, or
+    up to `slack` times that as uploaded, where resizing would cost more than it saves."""
+    width, height = image.size
+    if max(width, height) <= size * slack:
+        return image
+    scale = size / max(width, height)
+    shape = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return image.resize(shape, Image.Resampling.BOX, reducing_gap=2.0)
 
 
 def to_pixels(image: Image.Image) -> np.ndarray:
@@ -147,6 +157,46 @@ def background(pixels: np.ndarray) -> np.ndarray:
     border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
     uniform = (border == border[0]).all()  # the common case, and much cheaper than a median
     return border[0] if uniform else np.median(border, axis=0)
+
+
+def flattened(image: Image.Image) -> Image.Image:
+    """An 8-bit image in grey ("L") or colour ("RGB"), its transparency composited as
+    `to_pixels` says, in Pillow's C; a high-bit image (16-bit grey, float) as it is."""
+    if image.mode in ("L", "RGB") or image.mode in HIGH_BIT_MODES:
+        return image
+    if image.mode == "P":
+        one_entry = isinstance(image.info.get("transparency"), int)  # see `to_pixels`
+        image = image.convert("RGBA" if "transparency" in image.info and not one_entry else "RGB")
+    if image.mode == "1":
+        return image.convert("L")
+    if "A" not in image.getbands() and "a" not in image.getbands():
+        return image.convert("RGB")
+    rgba = image.convert("RGBA")
+    pixels = np.asarray(rgba)
+    alpha = pixels[..., 3].astype(np.float32)
+    shown = float(alpha.sum())
+    grey = pixels[..., 0].astype(np.float32) + pixels[..., 1] + pixels[..., 2]
+    content_luminance = float((grey * alpha).sum()) / (3 * shown) if shown else 0.0
+    paper = 255 if content_luminance < PIXEL_MAX / 2 else 0
+    return Image.alpha_composite(Image.new("RGBA", rgba.size, (paper,) * 3 + (255,)), rgba).convert(
+        "RGB"
+    )
+
+
+def ink_of(image: Image.Image) -> np.ndarray:
+    """The ink map (`ink_map`) of a decoded, reduced image: for 8-bit images (`flattened`: photos,
+    scans, screenshots, canvas exports) in Pillow's C on the 8-bit channels; a high-bit image
+    through `to_pixels`."""
+    image = flattened(image)
+    if image.mode not in ("L", "RGB"):
+        return ink_map(to_pixels(image))
+    paper = np.round(background(np.asarray(image))).astype(np.uint8)
+    fill = int(paper) if image.mode == "L" else tuple(paper.tolist())
+    ink = ImageChops.difference(image, Image.new(image.mode, image.size, fill))
+    if image.mode == "RGB":
+        red, green, blue = ink.split()
+        ink = ImageChops.lighter(ImageChops.lighter(red, green), blue)
+    return np.asarray(ink, dtype=np.float32)
 
 
 def ink_map(pixels: np.ndarray) -> np.ndarray:
@@ -231,7 +281,7 @@ def to_model_input(image: Image.Image) -> np.ndarray:
     ready = as_mnist(image)
     if ready is not None:
         return ready
-    return fit_digit(normalise_contrast(ink_map(to_pixels(reduce(image)))))
+    return fit_digit(normalise_contrast(ink_of(reduce(flattened(image)))))
 
 
 def to_png(pixels: np.ndarray) -> bytes:

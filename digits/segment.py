@@ -24,10 +24,9 @@ from digits.preprocess import (
     INK_THRESHOLD,
     decode,
     fit_digit,
-    ink_map,
+    ink_of,
     normalise_contrast,
     reduce,
-    to_pixels,
 )
 from digits.separators import OWNS, Mark, find_marks
 
@@ -291,9 +290,9 @@ def digit_height(segments: list[Segment]) -> float:
 
 def find_digits(image: Image.Image) -> Reading:
     """The number's ink, split into its parts and their options; ImageRejected when blank."""
-    picture = reduce(decode(image, READING_SIZE), READING_SIZE)
+    picture = reduce(decode(image, draft=READING_SIZE), READING_SIZE, slack=1.0)
     scale = image.width / picture.width
-    ink = normalise_contrast(ink_map(to_pixels(picture)))
+    ink = normalise_contrast(ink_of(picture))
     found = components(ink >= INK_THRESHOLD * PIXEL_MAX)
     if not found:
         raise ImageRejected(422, "no_digit_found", "No digit found: the image looks blank.")
