@@ -7,8 +7,11 @@ PNG signature followed by zeros), sent as multipart from an async httpx client. 
 start, after the first 1,000 requests, every 5,000 and at the end; every request must get an
 answer (a status), and the client errors are counted by kind.
 
-    .venv/bin/python -m bench.soak [--requests 20000] [--concurrency 64] [--rounds 1]
-        [--arena-max 2] [--mmap-threshold 262144]   # 0: glibc's defaults
+Each round runs every allocator configuration compared (glibc tuned as the image runs it, and
+glibc's defaults), each on a fresh server, in an order rotated from round to round.
+
+    .venv/bin/python -m bench.soak [--requests 20000] [--concurrency 64] [--rounds 3]
+        [--configs NAME ...]
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import argparse
 import asyncio
 import os
 import re
-import statistics
 import subprocess
 import sys
 from collections import Counter
@@ -26,7 +28,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from bench.harness import running_service
+from bench.harness import rotated, running_service
+from bench.serve import spread
 from synthesis.uploads import mnist_png, phone_photo, rgba_canvas, scanned_page
 from training.data import VENDORED_MNIST, load_idx_dir
 
@@ -95,55 +98,61 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=1, help="fresh server each round")
+    parser.add_argument("--rounds", type=int, default=3, help="a fresh server per config and round")
     parser.add_argument(
-        "--arena-max", default="2", help="MALLOC_ARENA_MAX for the server (0: glibc's default)"
-    )
-    parser.add_argument(
-        "--mmap-threshold",
-        default="262144",
-        help="MALLOC_MMAP_THRESHOLD_ for the server (0: glibc's default, a sliding threshold)",
+        "--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS), help="compared"
     )
     args = parser.parse_args()
     mix = upload_mix()
     sizes = sorted(len(body) for _, body in mix)
-    print(
-        f"mix: {len(mix)} uploads, {sizes[0]:,} to {sizes[-1]:,} bytes; arenas {args.arena_max}, "
-        f"mmap threshold {args.mmap_threshold}"
-    )
-    ratios, tails = [], []
-    env = {  # "0": the variable unset, glibc's own behaviour
-        "DIGITS_LOG_LEVEL": "warning",
-        "MALLOC_ARENA_MAX": None if args.arena_max == "0" else args.arena_max,
-        "MALLOC_MMAP_THRESHOLD_": None if args.mmap_threshold == "0" else args.mmap_threshold,
-    }
+    print(f"mix: {len(mix)} uploads, {sizes[0]:,} to {sizes[-1]:,} bytes")
+    ratios: dict[str, list[float]] = {name: [] for name in args.configs}
+    tails: dict[str, list[float]] = {name: [] for name in args.configs}
     for round_ in range(1, args.rounds + 1):
-        with running_service(f"soak_{round_}.log", **env) as server:
-            result = asyncio.run(
-                soak(server.url, server.process, mix, args.requests, args.concurrency)
-            )
-        rss, statuses = result["rss"], result["statuses"]
-        marks = sorted(rss)
-        first = rss[min(m for m in marks if m >= 1_000)]
-        half = rss[min(m for m in marks if m >= args.requests // 2)]
-        end = rss[marks[-1]]
-        ratios.append(end / first)
-        tails.append(end - half)
-        line = ", ".join(f"{m:,}: {rss[m]:.0f}" for m in marks)
-        print(f"round {round_}: RSS MiB after requests {{{line}}}")
-        print(
-            f"  statuses {dict(statuses)}; end / after 1,000 = {end / first:.3f}; "
-            f"last half growth {end - half:+.1f} MiB"
-        )
-        lost = sum(v for k, v in statuses.items() if not isinstance(k, int))
-        if lost:
-            print(f"  {lost} requests got no answer", file=sys.stderr)
-    print(
-        f"\nend / after 1,000: median {statistics.median(ratios):.3f} "
-        f"(range {min(ratios):.3f}-{max(ratios):.3f}); growth over the last half: median "
-        f"{statistics.median(tails):+.1f} MiB (range {min(tails):+.1f} to {max(tails):+.1f})"
-    )
+        for name in rotated(list(args.configs), round_):
+            ratio, tail = soak_once(name, round_, mix, args)
+            ratios[name].append(ratio)
+            tails[name].append(tail)
+    print("\n| allocator | end / after 1,000 requests | growth over the last half, MiB |")
+    print("|---|---|---|")
+    for name in args.configs:
+        print(f"| {name} | {spread(ratios[name], 3)} | {spread(tails[name], 1)} |")
     return 0
+
+
+# glibc's allocator as the image and scripts/serve.sh set it, and glibc's own defaults
+CONFIGS = {
+    "shipped (MALLOC_ARENA_MAX=2, MALLOC_MMAP_THRESHOLD_=262144)": {
+        "MALLOC_ARENA_MAX": "2",
+        "MALLOC_MMAP_THRESHOLD_": "262144",
+    },
+    "glibc defaults": {"MALLOC_ARENA_MAX": None, "MALLOC_MMAP_THRESHOLD_": None},
+}
+
+
+def soak_once(
+    name: str, round_: int, mix: list[tuple[str, bytes]], args: argparse.Namespace
+) -> tuple[float, float]:
+    """One fresh server under the soak: its RSS at the end over after 1,000 requests, and its
+    growth over the last half, printed with every mark."""
+    env = {"DIGITS_LOG_LEVEL": "warning", **CONFIGS[name]}
+    with running_service(f"soak_{round_}.log", **env) as server:
+        result = asyncio.run(soak(server.url, server.process, mix, args.requests, args.concurrency))
+    rss, statuses = result["rss"], result["statuses"]
+    marks = sorted(rss)
+    first = rss[min(m for m in marks if m >= 1_000)]
+    half = rss[min(m for m in marks if m >= args.requests // 2)]
+    end = rss[marks[-1]]
+    line = ", ".join(f"{m:,}: {rss[m]:.0f}" for m in marks)
+    print(f"round {round_}, {name}: RSS MiB after requests {{{line}}}")
+    print(
+        f"  statuses {dict(statuses)}; end / after 1,000 = {end / first:.3f}; "
+        f"last half growth {end - half:+.1f} MiB"
+    )
+    lost = sum(v for k, v in statuses.items() if not isinstance(k, int))
+    if lost:
+        print(f"  {lost} requests got no answer", file=sys.stderr)
+    return end / first, end - half
 
 
 if __name__ == "__main__":

@@ -272,3 +272,20 @@ def test_the_log_line_of_a_request_names_its_answers(app_client, sample_digits, 
         answer = predicted(app_client, sample_digits.images[4])
     lines = [r.getMessage() for r in caplog.records if r.name == "app.access"]
     assert any('"POST /predict" 200' in line and answer["id"] in line for line in lines)
+
+
+def test_operator_times_and_pages_at_the_edges_are_answered_not_500(app_client) -> None:
+    """Found by fuzzing with the keys set: a time within a day of year 1 or 9999 cannot be
+    turned into UTC, and a huge offset fits no database's integers."""
+    key = {"X-API-Key": "operator-key"}
+    earliest, latest = "0001-01-01T00:00:00+15:00", "9999-12-31T23:00:00-05:00"
+    listed = app_client.get("/corrections", headers=key, params={"before": earliest})
+    assert listed.status_code == 200 and listed.json()["corrections"] == []
+    assert app_client.get("/corrections", headers=key, params={"after": latest}).status_code == 200
+    exported = app_client.get("/corrections/export", headers=key, params={"before": earliest})
+    assert exported.status_code == 200
+    deleted = app_client.delete("/corrections", headers=key, params={"before": earliest})
+    assert deleted.json() == {"deleted": 0}
+    huge = app_client.get("/corrections", headers=key, params={"offset": 2**64})
+    assert huge.status_code == 422 and huge.json()["error"]["code"] == "invalid_request"
+    assert app_client.get("/corrections", headers=key, params={"before": "0.5"}).status_code == 422

@@ -53,6 +53,7 @@ CORRECTION_BODY = {
 }
 ERRORS = error_responses(400, 401, 404, 413, 415, 422, 429, 503)
 LABEL = Query(None, description="with a raw image body: its label")
+MAX_OFFSET = 2**31 - 1  # within every database's integers
 
 
 def iso_time(value: object) -> object:
@@ -144,7 +145,7 @@ async def list_corrections(
     after: Time | None = Query(None, description="made at or after this time (UTC)"),
     before: Time | None = Query(None, description="made before this time (UTC)"),
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     feedback: Feedback = Depends(get_feedback),
 ) -> CorrectionList:
     await feedback.ready()
@@ -208,4 +209,7 @@ def naive(when: datetime | None) -> datetime | None:
     """A time as the tables hold it (naive UTC); one given without a zone is taken as UTC."""
     if when is None or when.tzinfo is None:
         return when
-    return when.astimezone(UTC).replace(tzinfo=None)
+    try:
+        return when.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:  # within a day of year 1 or 9999: before or after any correction
+        return datetime.min if when.year == 1 else datetime.max
