@@ -24,6 +24,8 @@ from digits.segment import Reading, Segment, aspect_fit, context_input, find_dig
 from digits.separators import spaces
 from digits.served import Judge
 
+WHOLE_SURE = 0.99  # chosen on validation numbers (bench/results.md, "Whole numbers")
+
 
 @dataclass(frozen=True)
 class Placed:
@@ -50,13 +52,44 @@ def pieces_to_read(
 
 
 def judged(found: Reading, pieces: list[Segment], judge: Judge) -> np.ndarray:
-    """The judge's sureness that each piece (`found.candidates()`) is one whole digit; 1 for a
-    part read whole, which leaves nothing to choose."""
-    asked = np.array([len(part.pieces) > 1 for part in found.parts for _ in part.pieces])
+    """The judge's sureness that each piece (`found.candidates()`) is one whole digit: 1 for a
+    part that can only be read whole. A part that could be cut is judged whole first, and only
+    where the judge is not WHOLE_SURE of that are its cut pieces judged (a second call); where
+    it is, they are left out (sureness 0): most digits are read whole, and judging a part's
+    every cut costs the judge ten times the contexts."""
+    index = {id(s): i for i, s in enumerate(pieces)}
     sureness = np.ones(len(pieces))
-    if asked.any():
-        contexts = [context_input(found, s) for s, ask in zip(pieces, asked, strict=True) if ask]
-        sureness[asked] = judge.sureness(np.stack(contexts))
+    cuttable = [part for part in found.parts if len(part.pieces) > 1]
+    # a part too wide to be one digit has no whole piece: all its pieces are judged
+    wholes = {id(part): part.pieces.get((0, len(part.bounds) - 1)) for part in cuttable}
+    asked = [whole for whole in wholes.values() if whole is not None]
+    whole_sure = judge.sureness(np.stack([context_input(found, s) for s in asked])) if asked else []
+    sure_of = {id(whole): sure for whole, sure in zip(asked, whole_sure, strict=True)}
+    rest = []
+    for part in cuttable:
+        whole = wholes[id(part)]
+        cuts = [index[id(s)] for s in part.pieces.values() if s is not whole]
+        if whole is not None:
+            sureness[index[id(whole)]] = sure_of[id(whole)]
+            if sure_of[id(whole)] >= WHOLE_SURE:
+                sureness[cuts] = 0.0
+                continue
+        rest += cuts
+    if rest:
+        sureness[rest] = judge.sureness(np.stack([context_input(found, pieces[i]) for i in rest]))
+    return sureness
+    wholes = [part.pieces[(0, len(part.bounds) - 1)] for part in cuttable]
+    whole_sure = judge.sureness(np.stack([context_input(found, s) for s in wholes]))
+    rest = []
+    for part, whole, sure in zip(cuttable, wholes, whole_sure, strict=True):
+        cuts = [index[id(s)] for s in part.pieces.values() if s is not whole]
+        sureness[index[id(whole)]] = sure
+        if sure >= WHOLE_SURE:
+            sureness[cuts] = 0.0
+        else:
+            rest += cuts
+    if rest:
+        sureness[rest] = judge.sureness(np.stack([context_input(found, pieces[i]) for i in rest]))
     return sureness
 
 
