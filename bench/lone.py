@@ -3,8 +3,9 @@ directly, no socket) against /healthz, and its parts timed alone on the same mac
 run: preparing the upload, the served model's call on one image (cascade and detector), and
 building the answer. Rounds alternate; median (range) of microseconds per call.
 
-The parts alone run hot in a tight loop; in a request they run among the framework's own work,
-which is why they add up to less than the request.
+The parts alone run hot in a tight loop, and again with the CPU's caches made cold before each
+call (8 MiB read first, as a request's own path does between them): in a request they run
+among the framework's work, at about their cold cost.
 
     .venv/bin/python -m bench.lone [--rounds 5] [--calls 2000]
 """
@@ -103,6 +104,20 @@ async def measure(app, png: bytes, args: argparse.Namespace) -> None:
         async def model() -> None:
             served.model.predict(batch)
 
+        junk = np.ones(8 * 2**20 // 8)
+
+        async def prepare_cold() -> None:
+            junk.sum()
+            started = time.perf_counter()
+            to_model_input(open_image(png, 10**7))
+            cold["prepare"] += time.perf_counter() - started
+
+        async def model_cold() -> None:
+            junk.sum()
+            started = time.perf_counter()
+            served.model.predict(batch)
+            cold["model"] += time.perf_counter() - started
+
         async def answer() -> None:
             with app.state.running.versions.lease() as lease:
                 [done] = predictions(lease, answers, upload, None, False)
@@ -115,12 +130,23 @@ async def measure(app, png: bytes, args: argparse.Namespace) -> None:
             "the served model on one image alone": model,
             "building the answer alone": answer,
         }
-        cost: dict[str, list[float]] = {name: [] for name in paths}
-        for call in paths.values():
+        colds = {
+            "preparing the PNG alone, caches cold": ("prepare", prepare_cold),
+            "the served model alone, caches cold": ("model", model_cold),
+        }
+        cost: dict[str, list[float]] = {name: [] for name in [*paths, *colds]}
+        cold = {"prepare": 0.0, "model": 0.0}
+        for call in [*paths.values(), *(c for _, c in colds.values())]:
             await microseconds(call, 200)  # warm-up
         for round_ in range(args.rounds):
-            for name, call in rotated(list(paths.items()), round_):
-                cost[name].append(await microseconds(call, args.calls))
+            for name, call in rotated([*paths.items(), *colds.items()], round_):
+                if name in colds:  # the call's own time, not the cache-clearing
+                    key, call = call
+                    cold[key] = 0.0
+                    await microseconds(call, args.calls)
+                    cost[name].append(cold[key] / args.calls * 1e6)
+                else:
+                    cost[name].append(await microseconds(call, args.calls))
     print(f"A lone 28x28 PNG, {args.rounds} rounds of {args.calls} calls; us per call\n")
     print("| what | us | share of /predict |\n|---|---|---|")
     whole = cost["/predict, in-process"]
