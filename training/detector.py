@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -287,6 +288,57 @@ def choose(detector_dirs: list[Path], model_dir: Path) -> None:
         )
 
 
+@dataclass
+class HeldOut:
+    """The detector measured on the held-out sets: the card's figures (`test`, `baseline`) and
+    the scores its ROC plot is drawn from."""
+
+    test: dict
+    baseline: dict
+    scores: np.ndarray  # the detector's, on every held-out non-digit
+    baseline_digit: np.ndarray  # the classifier's top probability on the test digits
+    baseline_non: np.ndarray  # ... and on the held-out non-digits
+
+
+def on_held_out(
+    classifier,
+    detector,
+    test: Digits,
+    raw_test: np.ndarray,
+    test_scores: np.ndarray,
+    temperature: float,
+    threshold: float,
+) -> HeldOut:
+    """The held-out non-digits (other seeds, other fonts) and the test digits in upload
+    styles, through both networks (`raw_test`, `test_scores`: their outputs on the test digits):
+    what the detector refuses and how well it ranks, against the classifier's own top
+    probability."""
+    styled = in_chunks(detector, styled_digit_inputs(test.images, SEEDS["held_out"]))[:, 0]
+    held_out = held_out_by_kind(COUNTS["held_out"])
+    by_kind = {k: in_chunks(detector, v)[:, 0] for k, v in held_out.items()}
+    scores = np.concatenate(list(by_kind.values()))
+    baseline_digit = temper(raw_test, temperature).max(axis=1)
+    baseline_non = np.concatenate(
+        [temper(in_chunks(classifier, v), temperature).max(axis=1) for v in held_out.values()]
+    )
+    figures = {
+        "styled_digits_refused": round(float((styled < threshold).mean()), 6),
+        "nondigits": len(scores),
+        "nondigits_refused": round(float((scores < threshold).mean()), 6),
+        "nondigits_refused_by_kind": {
+            k: round(float((v < threshold).mean()), 6) for k, v in by_kind.items()
+        },
+        "auroc": auroc(test_scores, scores),
+        "nondigits_refused_at_1pct_digits": refused_at(test_scores, scores, 0.01),
+    }
+    baseline = {
+        "score": "the classifier's top probability (tempered)",
+        "auroc": auroc(baseline_digit, baseline_non),
+        "nondigits_refused_at_1pct_digits": refused_at(baseline_digit, baseline_non, 0.01),
+    }
+    return HeldOut(figures, baseline, scores, baseline_digit, baseline_non)
+
+
 def calibrate(model_dir: Path, refuse: dict[str, float] = REFUSE_DIGITS) -> NotADigitRecord:
     """The detector's threshold (refusing at most `refuse` of each kind of validation digit)
     and the classifier's temperature, chosen on validation, measured once on the test sets."""
@@ -310,17 +362,7 @@ def calibrate(model_dir: Path, refuse: dict[str, float] = REFUSE_DIGITS) -> NotA
     # measured once, after
     raw_test, test_scores = outputs(classifier, detector, test.images)
     on_test = on_mnist_test(raw_test, test_scores, temperature, threshold, test)
-    test_tempered = temper(raw_test, temperature)
-    styled_test_scores = in_chunks(detector, styled_digit_inputs(test.images, SEEDS["held_out"]))[
-        :, 0
-    ]
-    held_out = held_out_by_kind(COUNTS["held_out"])
-    held_scores = {k: in_chunks(detector, v)[:, 0] for k, v in held_out.items()}
-    all_held = np.concatenate(list(held_scores.values()))
-    baseline_digit = test_tempered.max(axis=1)
-    baseline_non = np.concatenate(
-        [temper(in_chunks(classifier, v), temperature).max(axis=1) for v in held_out.values()]
-    )
+    held = on_held_out(classifier, detector, test, raw_test, test_scores, temperature, threshold)
     before_val, bins_before = reliability(val_probabilities, validation.labels)
     after_val, bins_after = reliability(val_tempered, validation.labels)
     record = NotADigitRecord(
@@ -344,22 +386,8 @@ def calibrate(model_dir: Path, refuse: dict[str, float] = REFUSE_DIGITS) -> NotA
             },
             "nondigits_refused": round(float((val_scores["nondigits"] < threshold).mean()), 6),
         },
-        test={
-            **on_test,
-            "styled_digits_refused": round(float((styled_test_scores < threshold).mean()), 6),
-            "nondigits": len(all_held),
-            "nondigits_refused": round(float((all_held < threshold).mean()), 6),
-            "nondigits_refused_by_kind": {
-                k: round(float((v < threshold).mean()), 6) for k, v in held_scores.items()
-            },
-            "auroc": auroc(test_scores, all_held),
-            "nondigits_refused_at_1pct_digits": refused_at(test_scores, all_held, 0.01),
-        },
-        baseline={
-            "score": "the classifier's top probability (tempered)",
-            "auroc": auroc(baseline_digit, baseline_non),
-            "nondigits_refused_at_1pct_digits": refused_at(baseline_digit, baseline_non, 0.01),
-        },
+        test={**on_test, **held.test},
+        baseline=held.baseline,
         sha256={
             path.relative_to(model_dir).as_posix(): sha256(path)
             for path in (detector_path, model_dir / SERVING_FILENAME)
@@ -376,9 +404,9 @@ def calibrate(model_dir: Path, refuse: dict[str, float] = REFUSE_DIGITS) -> NotA
     )
     plot_roc(
         {
-            f"detector (AUROC {record.test['auroc']:.4f})": roc(test_scores, all_held),
+            f"detector (AUROC {record.test['auroc']:.4f})": roc(test_scores, held.scores),
             f"top probability (AUROC {record.baseline['auroc']:.4f})": roc(
-                baseline_digit, baseline_non
+                held.baseline_digit, held.baseline_non
             ),
         },
         model_dir / "not_a_digit_roc.png",

@@ -67,3 +67,30 @@ def test_committed_not_a_digit_figures_are_what_the_files_give(mnist_test) -> No
     # are well calibrated already; the temperature fitted on validation barely moves it)
     assert record.calibration["test"]["ece_after"] <= 0.0025
     assert record.test["auroc"] > record.baseline["auroc"]
+
+
+@pytest.mark.skipif("not_a_digit" not in CARD, reason="the committed model has no detector")
+def test_committed_held_out_figures_are_what_the_files_give(mnist_test) -> None:
+    """The card's headline figures on held-out data (non-digits refused, by kind, AUROC, at 1%
+    of digits refused, the baseline's; digits in upload styles refused), recomputed from the
+    committed compiled files and the project's own generators, not read back from the card."""
+    from digits.card import ModelCard
+    from digits.runtime import LiteRTModel
+    from training.detector import on_held_out, outputs, served_classifier
+
+    card = ModelCard.read(MODEL_DIR)
+    record = card.not_a_digit
+    classifier, _ = served_classifier(MODEL_DIR, card)
+    detector = LiteRTModel.open(MODEL_DIR / record.detector, outputs=1)
+    raw, scores = outputs(classifier, detector, mnist_test.images)
+    held = on_held_out(
+        classifier, detector, mnist_test, raw, scores, record.temperature, record.threshold
+    )
+    assert held.test["nondigits"] == record.test["nondigits"]
+    for key in ("styled_digits_refused", "nondigits_refused", "nondigits_refused_at_1pct_digits"):
+        assert held.test[key] == pytest.approx(record.test[key], abs=2e-3), key
+    for kind, share in record.test["nondigits_refused_by_kind"].items():
+        assert held.test["nondigits_refused_by_kind"][kind] == pytest.approx(share, abs=5e-3)
+    assert held.test["auroc"] == pytest.approx(record.test["auroc"], abs=1e-3)
+    for key in ("auroc", "nondigits_refused_at_1pct_digits"):
+        assert held.baseline[key] == pytest.approx(record.baseline[key], abs=2e-3), key
