@@ -22,10 +22,9 @@ from PIL import Image
 from bench.harness import REPO, rotated
 from bench.serve import spread
 from digits import preprocess
+from digits.contract import MAX_PIXELS
 from synthesis.uploads import mnist_png, phone_photo, rgba_canvas, scanned_page
 from training.data import VENDORED_MNIST, load_idx_dir
-
-MAX_PIXELS = 40_000_000
 
 
 def module_at(revision: str) -> ModuleType:

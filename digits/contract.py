@@ -17,6 +17,9 @@ NOT_A_DIGIT = "not_a_digit"
 
 # MNIST's own construction: the digit fits a 20x20 box inside the 28x28 frame, centred by mass.
 DIGIT_BOX = 20
+# the largest upload opened (width x height) unless a deployment sets DIGITS_MAX_PIXELS; the
+# project's own generated images are opened under the same limit
+MAX_PIXELS = 16_000_000
 
 MODEL_FILENAME = "model.keras"  # the trained model, what training writes and tests evaluate
 SERVING_FILENAME = "model.tflite"  # the same model compiled for LiteRT, what the service runs

@@ -14,7 +14,6 @@ from PIL import Image, ImageFilter
 
 Ink = np.ndarray
 Rng = np.random.Generator
-MAX_PIXELS = 16_000_000  # generated uploads are opened with the service's default pixel limit
 
 # (text, background) colours of screens: dark on light, light on dark, coloured
 SCREEN_COLOURS = (

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from digits.contract import MAX_PIXELS
 from digits.errors import ImageRejected
 from digits.preprocess import fit_digit, open_image, to_model_input
 from synthesis.nondigits import KINDS, TRAIN_FONTS, styled_digit, upload
 from synthesis.numbers import fragment, pair
-from synthesis.styles import MAX_PIXELS, STYLES
+from synthesis.styles import STYLES
 from training.data import Digits
 from training.pieces import NOT_WHOLE, number_pieces
 

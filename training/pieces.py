@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from digits.contract import NUM_CLASSES, PIXEL_MAX
+from digits.contract import MAX_PIXELS, NUM_CLASSES, PIXEL_MAX
 from digits.errors import ImageRejected
 from digits.preprocess import INK_THRESHOLD, open_image
 from digits.segment import Reading, Segment, find_digits
 from synthesis.numbers import compose_number, placed_upload
-from synthesis.styles import MAX_PIXELS
 
 NOT_WHOLE = NUM_CLASSES  # the eleventh class: not one whole digit
 # A piece is that digit where it holds at least WHOLE of one digit's own ink and at most STRAY of

@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from digits.contract import MAX_PIXELS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024
 
@@ -48,7 +50,7 @@ class Settings(BaseSettings):
     )
     max_upload_bytes: int = Field(5 * MB, gt=0, description="largest image upload, bytes")
     max_batch_bytes: int = Field(20 * MB, gt=0, description="largest /predict/batch request, bytes")
-    max_pixels: int = Field(16_000_000, gt=0, description="largest image, width x height")
+    max_pixels: int = Field(MAX_PIXELS, gt=0, description="largest image, width x height")
     max_batch_files: int = Field(64, gt=0, description="most images in one /predict/batch request")
     api_key: SecretStr | None = Field(None, description="when set, /predict* require this key")
     cors_origins: Annotated[list[str], NoDecode] = Field(

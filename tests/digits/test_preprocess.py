@@ -10,12 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from digits.contract import MAX_PIXELS
 from digits.errors import ImageRejected
 from digits.preprocess import open_image, to_model_input
 from synthesis.styles import encode
 from synthesis.uploads import STYLES
-
-MAX_PIXELS = 16_000_000
 
 
 def preprocess(data: bytes) -> np.ndarray:

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from digits.archive import Corrected, write_archive
+from digits.contract import MAX_PIXELS
 from digits.preprocess import open_image, to_model_input
-from synthesis.styles import MAX_PIXELS, on_paper
+from synthesis.styles import on_paper
 from synthesis.writers import written
 from training.corrections import agreeing, read_export, split_by_time
 

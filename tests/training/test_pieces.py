@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from digits.contract import MAX_PIXELS
 from digits.preprocess import open_image
 from digits.segment import find_digits
 from synthesis.numbers import compose_number, placed_upload
-from training.nondigits import MAX_PIXELS, cut_pieces
+from training.nondigits import cut_pieces
 from training.pieces import NOT_WHOLE, grown, label, own_ink
 
 
