@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from bench.harness import MODEL_DIR, REPO
+from bench.harness import REPO
 from digits.contract import SERVING_FILENAME
+from tests.helpers import model_copy
 
 
 def start_server(model_dir: Path) -> subprocess.CompletedProcess:
@@ -20,18 +20,13 @@ def start_server(model_dir: Path) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
 
 
-def copy_of_model(target: Path) -> Path:
-    shutil.copytree(MODEL_DIR, target)
-    return target
-
-
 def truncated(target: Path) -> None:
-    data = (copy_of_model(target) / SERVING_FILENAME).read_bytes()
+    data = (model_copy(target) / SERVING_FILENAME).read_bytes()
     (target / SERVING_FILENAME).write_bytes(data[: len(data) // 2])
 
 
 def wrong_format(target: Path) -> None:
-    (copy_of_model(target) / SERVING_FILENAME).write_text("this is not a LiteRT model")
+    (model_copy(target) / SERVING_FILENAME).write_text("this is not a LiteRT model")
 
 
 def wrong_shape(target: Path) -> None:
@@ -42,13 +37,13 @@ def wrong_shape(target: Path) -> None:
     model = keras.Sequential(
         [keras.Input((32, 32, 1)), keras.layers.Flatten(), keras.layers.Dense(10)]
     )
-    (copy_of_model(target) / SERVING_FILENAME).write_bytes(
+    (model_copy(target) / SERVING_FILENAME).write_bytes(
         tf.lite.TFLiteConverter.from_keras_model(model).convert()
     )
 
 
 def bad_metrics(target: Path) -> None:
-    (copy_of_model(target) / "metrics.json").write_text("{not json")
+    (model_copy(target) / "metrics.json").write_text("{not json")
 
 
 BREAKS = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from digits.contract import METRICS_FILENAME, SERVING_FILENAME, as_model_input
 from digits.runtime import LiteRTModel
 from digits.screening import split, temper
 from digits.served import load_model
+from tests.helpers import model_copy
 from training.data import Digits
 
 
@@ -35,7 +35,7 @@ def test_a_cascade_calibrated_for_other_files_is_not_trusted(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, sample_digits: Digits
 ) -> None:
     """Retrain one network and forget to recalibrate: the full model answers alone, loudly."""
-    shutil.copytree(MODEL_DIR, tmp_path / "model", ignore=shutil.ignore_patterns("saved_model"))
+    model_copy(tmp_path / "model")
     metrics_path = tmp_path / "model" / METRICS_FILENAME
     metrics = json.loads(metrics_path.read_text())
     metrics["cascade"]["sha256"]["fast/model.tflite"] = "0" * 64

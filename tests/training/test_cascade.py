@@ -11,14 +11,14 @@ import pytest
 from bench.harness import MODEL_DIR
 from digits.card import ModelCard
 from digits.contract import METRICS_FILENAME
+from tests.helpers import model_copy
 from training.cascade import THRESHOLDS, calibrate, main, measure, pick_threshold, same_split
 from training.data import DataError, Digits
 
 
 def test_committed_calibration_is_what_calibrating_again_gives(tmp_path) -> None:
     """The shipped threshold and figures come from `python -m training cascade model`."""
-    copy = tmp_path / "model"
-    shutil.copytree(MODEL_DIR, copy, ignore=shutil.ignore_patterns("saved_model", "*.png"))
+    copy = model_copy(tmp_path / "model")
     committed = json.loads((MODEL_DIR / METRICS_FILENAME).read_text())["cascade"]
     assert calibrate(copy).model_dump(mode="json") == committed
     assert json.loads((copy / METRICS_FILENAME).read_text())["cascade"] == committed
