@@ -1,40 +1,55 @@
-"""Two model folders served side by side: /predict throughput and latency of each, in one run.
+"""Two model folders, or the service's code at two revisions, served side by side: /predict
+throughput and latency of each, in one run.
 
-Starts the service (as the README does) on each folder, and loads /predict of both with the same
-varied real uploads under wrk at concurrency 1 and 32; each round visits both, the one that goes
-first alternating from round to round, so the machine's drifts weigh on both alike. Prints the
-median and range of each figure and of the per-round ratio (a change is called one only where
-the ratios' range excludes 1).
+Starts the service (as the README does) on each folder (or from a worktree of the revision, on
+the committed model), and loads /predict of both with the same varied real uploads under wrk at
+concurrency 1 and 32; each round visits both, the one that goes first alternating from round to
+round, so the machine's drifts weigh on both alike. Prints the median and range of each figure
+and of the per-round ratio (a change is called one only where the ratios' range excludes 1).
 
     git worktree add /tmp/before HEAD~1   # say: the model folder as it was
     .venv/bin/python -m bench.compare /tmp/before/model model [--rounds 5] [--duration 5]
+    .venv/bin/python -m bench.compare --revision a7805cf   # the code as it was, today's model
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import tempfile
 from pathlib import Path
 
-from bench.harness import running_service
+from bench.harness import MODEL_DIR, REPO, running_service
 from bench.serve import run_wrk, spread, upload_bodies, wrk_script
+
+
+def worktree(revision: str) -> Path:
+    """A checkout of the revision to serve from (its own code, this venv)."""
+    folder = Path(tempfile.mkdtemp()) / "code"
+    subprocess.run(["git", "worktree", "add", "-q", str(folder), revision], cwd=REPO, check=True)
+    return folder
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("before", type=Path)
-    parser.add_argument("after", type=Path)
+    parser.add_argument("before", type=Path, nargs="?", default=MODEL_DIR)
+    parser.add_argument("after", type=Path, nargs="?", default=MODEL_DIR)
+    parser.add_argument("--revision", help="serve `before` with the code of this git revision")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     args = parser.parse_args()
     script = wrk_script(upload_bodies(200, 0.03), Path(tempfile.mkdtemp()))
-    print(f"/predict, {args.before} (before) and {args.after} (after), {args.rounds} rounds\n")
+    code = worktree(args.revision) if args.revision else REPO
+    before = f"{args.before} ({args.revision or 'this checkout'})"
+    print(f"/predict, {before} before, {args.after} after, {args.rounds} rounds\n")
     print(
         "| concurrency | before: requests/s | after: requests/s | after/before per round "
         "| before: p50 ms | after: p50 ms |\n|---|---|---|---|---|---|"
     )
     with (
-        running_service("bench_before.log", DIGITS_MODEL_DIR=str(args.before.resolve())) as one,
+        running_service(
+            "bench_before.log", code=code, DIGITS_MODEL_DIR=str(args.before.resolve())
+        ) as one,
         running_service("bench_after.log", DIGITS_MODEL_DIR=str(args.after.resolve())) as two,
     ):
         for concurrency in (1, 32):

@@ -70,10 +70,11 @@ class ServiceProcess:
 
 @contextmanager
 def running_service(
-    log_name: str = "live_server.log", **env: str | None
+    log_name: str = "live_server.log", code: Path = REPO, **env: str | None
 ) -> Iterator[ServiceProcess]:
-    """The service as the README starts it (uvicorn, committed model) on a free loopback port;
-    `env` adds to its environment, a None removes a variable."""
+    """The service as the README starts it (uvicorn, committed model) on a free loopback port,
+    from this checkout or another (`code`, say a revision's worktree); `env` adds to its
+    environment, a None removes a variable."""
     port = free_port()
     environment = {
         **os.environ,
@@ -106,7 +107,7 @@ def running_service(
     with open(log, "w") as log_file:
         started = time.perf_counter()
         process = subprocess.Popen(
-            command, cwd=REPO, env=environment, stdout=log_file, stderr=subprocess.STDOUT
+            command, cwd=code, env=environment, stdout=log_file, stderr=subprocess.STDOUT
         )
         url = f"http://127.0.0.1:{port}"
         try:
