@@ -40,6 +40,14 @@ def main() -> None:
     args = parser.parse_args()
     script = wrk_script(upload_bodies(200, 0.03), Path(tempfile.mkdtemp()))
     code = worktree(args.revision) if args.revision else REPO
+    try:
+        measure(args, script, code)
+    finally:
+        if code != REPO:
+            subprocess.run(["git", "worktree", "remove", "--force", str(code)], cwd=REPO)
+
+
+def measure(args: argparse.Namespace, script: Path, code: Path) -> None:
     before = f"{args.before} ({args.revision or 'this checkout'})"
     print(f"/predict, {before} before, {args.after} after, {args.rounds} rounds\n")
     print(
