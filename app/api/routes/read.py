@@ -26,8 +26,9 @@ INCLUDE_INPUTS = Query(
     operation_id="read",
     summary="Read the digits of a number in one image, left to right",
     description="Finds the digits (strokes that belong together merged, specks dropped, "
-    "touching digits cut where the classifier reads them best), prepares each as /predict "
-    "does and reads them all in one model call. At most 32 digits. A part that does not look "
+    "touching digits cut where the piece judge finds whole digits), prepares each as /predict "
+    "does and reads them all in one model call; separators (`.` `,` `-` `:` and a space "
+    "between groups) stand in `text` where they are. At most 32 digits. A part that does not look "
     "like a digit makes the answer a 422 `not_a_digit` naming it, with the reading attached.",
 )
 async def read(
