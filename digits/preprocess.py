@@ -119,37 +119,11 @@ def reduce(
     return image.resize(shape, Image.Resampling.BOX, reducing_gap=2.0)
 
 
-def to_pixels(image: Image.Image) -> np.ndarray:
-    """Any Pillow mode -> float32 (H, W, C) in 0-255 with no alpha, C being 1 or 3.
-
-    Transparency is composited onto a background that contrasts with the opaque content: a
-    canvas export (dark strokes on transparent) lands on white, light strokes land on black. A
-    palette image whose one transparent colour was the paper ("remove background" tools) lands
-    on that very colour, so its light anti-aliased edges stay paper, not ink.
-    """
-    if image.mode in HIGH_BIT_MODES:
-        values = np.asarray(image, dtype=np.float32)
-        low, high = float(values.min()), float(values.max())
-        scaled = (values - low) * (PIXEL_MAX / (high - low)) if high > low else values * 0
-        return scaled[..., np.newaxis]
-    if image.mode == "P":
-        # one transparent palette entry: RGB gives those pixels that entry's own colour
-        one_entry = isinstance(image.info.get("transparency"), int)
-        image = image.convert("RGBA" if "transparency" in image.info and not one_entry else "RGB")
-    if image.mode in ("1", "L"):
-        grey = image if image.mode == "L" else image.convert("L")
-        return np.asarray(grey, dtype=np.float32)[..., np.newaxis]
-    if "A" not in image.getbands() and "a" not in image.getbands():
-        return np.asarray(image.convert("RGB"), dtype=np.float32)
-    rgba = np.asarray(image.convert("RGBA"), dtype=np.float32)
-    colour, alpha = rgba[..., :3], rgba[..., 3:] / PIXEL_MAX
-    if alpha.sum() > 0:
-        luminance = across_channels(np.add, colour) / 3
-        content_luminance = (luminance * alpha[..., 0]).sum() / alpha.sum()
-    else:
-        content_luminance = 0.0
-    background = PIXEL_MAX if content_luminance < PIXEL_MAX / 2 else 0.0
-    return colour * alpha + background * (1 - alpha)
+def high_bit_pixels(image: Image.Image) -> np.ndarray:
+    """A 16-bit or float image -> float32 (H, W), its own range stretched to 0-255."""
+    values = np.asarray(image, dtype=np.float32)
+    low, high = float(values.min()), float(values.max())
+    return (values - low) * (PIXEL_MAX / (high - low)) if high > low else values * 0
 
 
 def background(pixels: np.ndarray) -> np.ndarray:
@@ -160,12 +134,19 @@ def background(pixels: np.ndarray) -> np.ndarray:
 
 
 def flattened(image: Image.Image) -> Image.Image:
-    """An 8-bit image in grey ("L") or colour ("RGB"), its transparency composited as
-    `to_pixels` says, in Pillow's C; a high-bit image (16-bit grey, float) as it is."""
+    """An 8-bit image in grey ("L") or colour ("RGB"), in Pillow's C; a high-bit image (16-bit
+    grey, float) as it is.
+
+    Transparency is composited onto a background that contrasts with the opaque content: a
+    canvas export (dark strokes on transparent) lands on white, light strokes land on black. A
+    palette image whose one transparent colour was the paper ("remove background" tools) lands
+    on that very colour, so its light anti-aliased edges stay paper, not ink.
+    """
     if image.mode in ("L", "RGB") or image.mode in HIGH_BIT_MODES:
         return image
     if image.mode == "P":
-        one_entry = isinstance(image.info.get("transparency"), int)  # see `to_pixels`
+        # one transparent palette entry: RGB gives those pixels that entry's own colour
+        one_entry = isinstance(image.info.get("transparency"), int)
         image = image.convert("RGBA" if "transparency" in image.info and not one_entry else "RGB")
     if image.mode == "1":
         return image.convert("L")
@@ -184,12 +165,13 @@ def flattened(image: Image.Image) -> Image.Image:
 
 
 def ink_of(image: Image.Image) -> np.ndarray:
-    """The ink map (`ink_map`) of a decoded, reduced image: for 8-bit images (`flattened`: photos,
-    scans, screenshots, canvas exports) in Pillow's C on the 8-bit channels; a high-bit image
-    through `to_pixels`."""
-    image = flattened(image)
+    """How far each pixel of a flattened image (`flattened`) is from the background colour,
+    0-255, float32 (H, W): dark-on-light and light-on-dark both come out as light ink on dark
+    (MNIST's polarity), in any colour of pen or paper. Computed in Pillow's C on the 8-bit
+    channels; a high-bit image on its stretched values."""
     if image.mode not in ("L", "RGB"):
-        return ink_map(to_pixels(image))
+        values = high_bit_pixels(image)
+        return np.abs(values - background(values))
     paper = np.round(background(np.asarray(image))).astype(np.uint8)
     fill = int(paper) if image.mode == "L" else tuple(paper.tolist())
     ink = ImageChops.difference(image, Image.new(image.mode, image.size, fill))
@@ -197,21 +179,6 @@ def ink_of(image: Image.Image) -> np.ndarray:
         red, green, blue = ink.split()
         ink = ImageChops.lighter(ImageChops.lighter(red, green), blue)
     return np.asarray(ink, dtype=np.float32)
-
-
-def ink_map(pixels: np.ndarray) -> np.ndarray:
-    """How far each pixel is from the background colour, 0-255: dark-on-light and light-on-dark
-    both come out as light ink on dark (MNIST's polarity), in any colour of pen or paper."""
-    return across_channels(np.maximum, np.abs(pixels - background(pixels)))
-
-
-def across_channels(combine: np.ufunc, pixels: np.ndarray) -> np.ndarray:
-    """(H, W, C) -> (H, W), one channel at a time: numpy reduces a 3-long last axis
-    (`.max(axis=2)`, `.sum(axis=2)`) several times slower than this."""
-    result = pixels[..., 0].copy()
-    for channel in range(1, pixels.shape[2]):
-        combine(result, pixels[..., channel], out=result)
-    return result
 
 
 def as_mnist(image: Image.Image) -> np.ndarray | None:

@@ -24,6 +24,7 @@ from digits.preprocess import (
     INK_THRESHOLD,
     decode,
     fit_digit,
+    flattened,
     ink_of,
     normalise_contrast,
     reduce,
@@ -292,7 +293,7 @@ def find_digits(image: Image.Image) -> Reading:
     """The number's ink, split into its parts and their options; ImageRejected when blank."""
     picture = reduce(decode(image, draft=READING_SIZE), READING_SIZE, slack=1.0)
     scale = image.width / picture.width
-    ink = normalise_contrast(ink_of(picture))
+    ink = normalise_contrast(ink_of(flattened(picture)))
     found = components(ink >= INK_THRESHOLD * PIXEL_MAX)
     if not found:
         raise ImageRejected(422, "no_digit_found", "No digit found: the image looks blank.")
