@@ -162,12 +162,12 @@ class ModelVersions:
         unknown version is refused here, before the lease is held (`with lease:`)."""
         return Lease(self.get(version))
 
-    def state(self, version: str) -> tuple[bool, str | None]:
-        """Whether a version in the repository is loaded, and if not, why not."""
+    def unavailable(self, version: str) -> str | None:
+        """Why a version in the repository is not loaded; None where it is."""
         if version in self.loaded:
-            return True, None
+            return None
         refused = self.refused.get(version)
-        return False, refused.reason if refused else "not loaded: not among the versions kept"
+        return refused.reason if refused else "not loaded: not among the versions kept"
 
     async def start(self) -> None:
         """Load the versions there are; raise ModelLoadError where none can serve."""

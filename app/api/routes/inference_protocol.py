@@ -229,9 +229,9 @@ async def repository_index(running: Running = Depends(get_running)) -> list[dict
     """Every version there is and its state, as the protocol's repository index says it."""
     entries = []
     for version in running.versions.available():
-        loaded, reason = running.versions.state(version)
+        reason = running.versions.unavailable(version)
         entry = {"name": MODEL_NAME, "version": version, "state": "READY"}
-        if not loaded:
+        if reason is not None:
             entry.update(state="UNAVAILABLE", reason=reason)
         entries.append(entry)
     return entries
