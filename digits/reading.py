@@ -61,20 +61,18 @@ def judged(found: Reading, pieces: list[Segment], judge: Judge) -> np.ndarray:
     sureness = np.ones(len(pieces))
     cuttable = [part for part in found.parts if len(part.pieces) > 1]
     # a part too wide to be one digit has no whole piece: all its pieces are judged
-    wholes = {id(part): part.pieces.get((0, len(part.bounds) - 1)) for part in cuttable}
-    asked = [whole for whole in wholes.values() if whole is not None]
-    whole_sure = judge.sureness(np.stack([context_input(found, s) for s in asked])) if asked else []
-    sure_of = {id(whole): sure for whole, sure in zip(asked, whole_sure, strict=True)}
+    wholes = [part.pieces.get((0, len(part.bounds) - 1)) for part in cuttable]
+    asked = [whole for whole in wholes if whole is not None]
+    if asked:
+        contexts = np.stack([context_input(found, whole) for whole in asked])
+        sureness[[index[id(whole)] for whole in asked]] = judge.sureness(contexts)
     rest = []
-    for part in cuttable:
-        whole = wholes[id(part)]
+    for part, whole in zip(cuttable, wholes, strict=True):
         cuts = [index[id(s)] for s in part.pieces.values() if s is not whole]
-        if whole is not None:
-            sureness[index[id(whole)]] = sure_of[id(whole)]
-            if sure_of[id(whole)] >= WHOLE_SURE:
-                sureness[cuts] = 0.0
-                continue
-        rest += cuts
+        if whole is not None and sureness[index[id(whole)]] >= WHOLE_SURE:
+            sureness[cuts] = 0.0
+        else:
+            rest += cuts
     if rest:
         sureness[rest] = judge.sureness(np.stack([context_input(found, pieces[i]) for i in rest]))
     return sureness
