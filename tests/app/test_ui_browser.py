@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from PIL import Image
@@ -262,11 +262,29 @@ def test_a_wrong_answer_is_corrected_and_counted(page, live_server) -> None:
     page.screenshot(path=ARTIFACTS / "ui-corrected.png", full_page=True)
 
 
+def answered_all(page, path: str) -> Callable[[], None]:
+    """A wait for every request to `path` the page has sent since this was called to have its
+    answer: the page reads a drawing at each lifted stroke, and an answer that lands late
+    renders the result again, clearing what was typed into it."""
+    pending: set = set()
+    page.on("request", lambda r: pending.add(r) if path in r.url else None)
+    page.on("requestfinished", lambda r: pending.discard(r))
+    page.on("requestfailed", lambda r: pending.discard(r))
+
+    def wait() -> None:
+        while pending:
+            page.wait_for_timeout(20)
+
+    return wait
+
+
 def test_a_number_is_corrected_in_a_text_box(page, live_server) -> None:
     before = corrections_counted(live_server, "number")
     page.check("#mode-number")
+    reads_answered = answered_all(page, "/read")
     draw(page, [[(0.12, 0.2), (0.12, 0.8)], [(0.3, 0.2), (0.45, 0.2), (0.34, 0.8)]])
     page.click("#recognise")
+    reads_answered()
     page.locator("#correct-number").wait_for(state="visible")
     assert page.locator("#correct-digits").is_hidden()
     page.fill("#correct-text", "17")
