@@ -117,12 +117,18 @@ async def one_digit(
 
 def whole_number(reading: NumberReading, number: NumberAnswer, always_guess: bool) -> NumberReading:
     """A number read (/read, the page): its reading, or, where a part does not look like a digit
-    and the client did not ask `always_guess`, a 422 `not_a_digit` naming it, with the reading."""
-    strangers = number.strangers
-    if not strangers or always_guess:
+    or a mark is no separator it can tell, and the client did not ask `always_guess`, a 422
+    `not_a_digit` naming them, with the reading."""
+    if not number.refused or always_guess:
         return reading
-    which = ", ".join(map(str, strangers))
-    raise NotADigit(
-        reading.model_dump(mode="json"),
-        f"Part {which} of the {len(number.pieces)} found does not look like a digit.",
-    )
+    named = []
+    if number.strangers:
+        which = ", ".join(map(str, number.strangers))
+        named.append(f"Part {which} of the {len(number.pieces)} found does not look like a digit.")
+    if number.unread:
+        at = ", ".join(str(mark.position + 1) for mark in number.unread)
+        named.append(
+            f'The mark at character {at} of "{number.text}" is neither a digit nor a separator '
+            "it can tell (a point or a comma, say)."
+        )
+    raise NotADigit(reading.model_dump(mode="json"), " ".join(named))

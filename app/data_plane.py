@@ -25,6 +25,7 @@ from digits.errors import ImageRejected
 from digits.reading import Placed, chosen_pieces, number_text, pieces_to_read
 from digits.screening import split
 from digits.segment import MAX_DIGITS, Reading, Segment, upload_box
+from digits.separators import UNREAD
 
 SURE = 0.9  # a number sent as one digit is named only where each of its digits is read this sure
 
@@ -72,6 +73,16 @@ class NumberAnswer:
         """The digits (counted from 1) that do not look like one."""
         return [n for n, is_digit in enumerate(self.answers.is_digit, 1) if is_digit is False]
 
+    @property
+    def unread(self) -> list[Placed]:
+        """The marks that are neither a digit nor a separator it can tell (`UNREAD` in text)."""
+        return [s for s in self.separators if s.char == UNREAD]
+
+    @property
+    def refused(self) -> bool:
+        """Whether the number is refused unless the client asked `always_guess`."""
+        return bool(self.strangers or self.unread)
+
 
 @dataclass
 class DataPlane:
@@ -103,8 +114,8 @@ class DataPlane:
         """The number in one opened image: its pieces found in a worker thread, every piece to
         read in one model call. Captured as `predict` captures, as the text (or `not_a_digit`
         where a digit does not look like one and the client did not ask `always_guess`)."""
-        judge = lease.model.judge
-        found, pieces, inputs = await run_in_threadpool(pieces_to_read, image, judge)
+        judge, slash = lease.model.judge, lease.model.slash
+        found, pieces, inputs = await run_in_threadpool(pieces_to_read, image, judge, slash)
         probabilities, scores = split(await lease.submit(inputs))
         chosen = [i for i, _ in chosen_pieces(found, pieces, probabilities, scores, judge)]
         outputs = probabilities[chosen]
@@ -112,7 +123,7 @@ class DataPlane:
             outputs = np.concatenate([outputs, scores[chosen, np.newaxis]], axis=1)
         answers = self.answer(lease, outputs)
         number = numbered(found, [pieces[i] for i in chosen], inputs[chosen], answers)
-        refused = number.strangers and not always_guess
+        refused = number.refused and not always_guess
         self.capture.keep(
             "read",
             lease.version,
@@ -127,13 +138,16 @@ class DataPlane:
     async def number_in(self, lease: Lease, image: Image.Image) -> NumberAnswer | None:
         """For an image refused as not one digit: the number it holds, as `read` reads it, where
         it is two or more separate digits (each stroke group read whole: strokes cut apart are
-        more often a letter's than a number's), each looking like a digit and read SURE; else
-        None. Neither counted nor captured: the request is refused either way."""
+        more often a letter's than a number's), each looking like a digit and read SURE, every
+        mark a separator; else None. Neither counted nor captured: the request is refused
+        either way."""
         judge = lease.model.judge
         if judge is None or lease.model.answering.not_a_digit is None:
             return None
         try:
-            found, pieces, inputs = await run_in_threadpool(pieces_to_read, image, judge)
+            found, pieces, inputs = await run_in_threadpool(
+                pieces_to_read, image, judge, lease.model.slash
+            )
         except ImageRejected:
             return None
         if not 2 <= len(found.parts) == len(pieces) <= MAX_DIGITS:
@@ -144,7 +158,8 @@ class DataPlane:
         if (probabilities.max(axis=1) < SURE).any() or not np.all(is_digit):
             return None
         answers = Answers(lease.version, probabilities, scores, [True] * len(pieces))
-        return numbered(found, pieces, inputs, answers)
+        number = numbered(found, pieces, inputs, answers)
+        return None if number.unread else number
 
     def answer(self, lease: Lease, outputs: np.ndarray) -> Answers:
         """The model's outputs judged by the version's refusal rule, and counted: the one place

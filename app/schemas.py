@@ -74,7 +74,10 @@ class DigitReading(BaseModel):
 
 
 class SeparatorReading(BaseModel):
-    char: str = Field(description="the separator: `.` `,` `-` `:` or a space between groups")
+    char: str = Field(
+        description="the separator: `.` `,` `-` `:` `/`, a space between groups, or `?` for a "
+        "mark /read cannot tell (the number is then refused unless `always_guess`)"
+    )
     box: list[int] | None = Field(
         None,
         min_length=4,
@@ -117,7 +120,7 @@ class NumberReading(BaseModel):
     id: str = Field(description=ANSWER_ID)
     text: str = Field(
         description="the digits and separators left to right, leading zeros kept, a space "
-        "between groups of digits"
+        "between groups of digits (`01/12/2026`, `12.50`, `1,000`, `-5`, `12:30`, `120 000`)"
     )
     confidence: float = Field(
         ge=0, le=1, description="that every digit is right: the product of their confidences"
@@ -196,6 +199,12 @@ class ModelInfo(BaseModel):
         None,
         description="when /read has a piece judge to choose among the cuts of touching digits: "
         "its file and size; null where /read chooses by the classifier's answers alone",
+    )
+    slash: dict | None = Field(
+        None,
+        description="when /read has a slash reader to tell a date's or a fraction's `/` from a "
+        "digit: its file, size, threshold and how it measured on validation; null where a "
+        "slash is read as a digit",
     )
 
 

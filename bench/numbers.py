@@ -4,8 +4,11 @@ Composes numbers from MNIST digits (the test set for the figures; `--split valid
 images segmentation was tuned on), sends each to `/read` of the app in-process, and prints the
 whole-number exact-match and per-digit accuracy per style and spacing, then, for numbers with
 separators (a point, a comma, a minus, a colon, a space, a slash), the share read exactly,
-refused and answered wrong, the same for typed numbers in the validation fonts, then the cost
-of `/read` per digit against `/predict` of one digit, in alternating rounds (median and range).
+refused and answered wrong, the same for typed numbers in the validation fonts, then per kind
+(MNIST digits spaced, touching and with separators; the same digits redrawn by other hands,
+`synthesis.hands`; typed) the share read exactly, refused and answered with a wrong text, as a
+client that does not ask `always_guess` sees them, then the cost of `/read` per digit against
+`/predict` of one digit, in alternating rounds (median and range).
 
     .venv/bin/python -m bench.numbers [--count 300] [--rounds 3]
 """
@@ -22,7 +25,7 @@ import numpy as np
 from bench.harness import rotated
 from synthesis.numbers import NUMBER_STYLES as STYLES
 from synthesis.numbers import SEPARATED, numbers, separated_numbers, typed_numbers
-from training.data import VENDORED_MNIST, load_idx_dir, mnist_digits
+from training.data import VENDORED_MNIST, Digits, load_idx_dir, mnist_digits
 
 
 def accuracy(client, made: list[tuple[str, str, bytes]]) -> dict[str, tuple[int, int, int, int]]:
@@ -82,6 +85,31 @@ def typed(client, count: int) -> list[str]:
     plain and with separators."""
     shares = outcomes(client, typed_numbers("validation", count, 5))
     return outcome_lines("typed numbers | style", dict(sorted(shares.items())))
+
+
+def redrawn(source: Digits, count: int, seed: int) -> Digits:
+    """`count` of `source`'s digits redrawn by other hands (a marker, a fine pen, a slant, a
+    hand's wobble: `synthesis.hands.other_hand`), back at MNIST's 28x28."""
+    from synthesis.hands import other_hand
+    from synthesis.styles import resized
+
+    rng = np.random.default_rng(seed)
+    picks = rng.choice(len(source), count, replace=False)
+    images = [resized(other_hand(source.images[i], rng), 28, 28) for i in picks]
+    return Digits(np.stack(images).clip(0, 255).astype(np.uint8), source.labels[picks])
+
+
+def kinds(client, source: Digits, count: int) -> list[str]:
+    """Per kind of number, as a client that does not ask `always_guess` sees it: the share read
+    exactly, refused, and answered with a wrong text."""
+    made = []
+    for kind, digits in (("MNIST digits", source), ("other hands", redrawn(source, 3000, 6))):
+        for spacing, touching in (("spaced", False), ("touching", True)):
+            made += [(kind, spacing, t, d) for _, t, d in numbers(digits, count, touching, 11)]
+        separated = separated_numbers(digits, count // len(SEPARATED), 12)
+        made += [(kind, "separators", t, d) for _, _, t, d in separated]
+    made += [("typed", kind, t, d) for kind, _, t, d in typed_numbers("validation", count // 4, 13)]
+    return outcome_lines("kind | numbers", outcomes(client, made))
 
 
 def cost_per_digit(client, made: list[tuple[str, str, bytes]], rounds: int) -> list[float]:
@@ -147,6 +175,7 @@ def main() -> None:
             print(f"| {spacing} | all | **{exact / total:.1%}** ({exact}/{total}) | |")
         print("\n" + "\n".join(separators(client, source, args.count // 4)))
         print("\n" + "\n".join(typed(client, args.count // 4)))
+        print("\n" + "\n".join(kinds(client, source, args.count)))
         ratios = cost_per_digit(client, numbers(source, 60, False, 3), args.rounds)
     print(
         f"\n/read per digit vs /predict of one digit: median {statistics.median(ratios):.2f}x "

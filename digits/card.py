@@ -86,6 +86,17 @@ class ReadingRecord(Section):
     sha256: dict[str, str]  # the file trained and checked, relative to the model folder
 
 
+class SlashRecord(Section):
+    """How /read tells a slash from a digit: the network it asks and the threshold chosen on
+    validation numbers, where at most `false_slashes` of the digits it saw were taken for one."""
+
+    network: str  # its compiled file, relative to the model folder
+    parameters: int
+    threshold: float  # a stroke whose slash probability reaches it is a "/"
+    validation: dict = {}  # at the threshold: digits taken for slashes, slashes found
+    sha256: dict[str, str]  # the file trained and checked, relative to the model folder
+
+
 @dataclass(frozen=True)
 class Answering:
     """What answers requests: the full model alone, or the cascade in front of it."""
@@ -113,6 +124,7 @@ class ModelCard(Section):
     cascade: CascadeRecord | None = None
     not_a_digit: NotADigitRecord | None = None
     reading: ReadingRecord | None = None
+    slash: SlashRecord | None = None
 
     @classmethod
     def read(cls, model_dir: Path) -> ModelCard:

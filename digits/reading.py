@@ -15,16 +15,26 @@ right, with a space where the gap between two groups is one (`number_text`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image
 
-from digits.segment import Reading, Segment, aspect_fit, context_input, find_digits, model_input
-from digits.separators import spaces
-from digits.served import Judge
+from digits.segment import (
+    Part,
+    Reading,
+    Segment,
+    aspect_fit,
+    context_input,
+    find_digits,
+    model_input,
+)
+from digits.separators import Mark, on_a_baseline, spaces
+from digits.served import Judge, SlashReader
 
 WHOLE_SURE = 0.99  # chosen on validation numbers (bench/results.md, "Whole numbers")
+SLASH_WIDEST = 1.1  # a stroke that may be a slash is at most this many digit heights wide ...
+SLASH_SHORTEST = 0.7  # ... and at least this many tall
 
 
 @dataclass(frozen=True)
@@ -39,16 +49,23 @@ class Placed:
 
 
 def pieces_to_read(
-    image: Image.Image, judge: Judge | None
+    image: Image.Image, judge: Judge | None, slash: SlashReader | None = None
 ) -> tuple[Reading, list[Segment], np.ndarray]:
     """The number's parts, the pieces the classifier reads and their model inputs: with a judge,
     the pieces it chose (one per digit); without, every candidate, to choose among by the
-    classifier's answers (`chosen_pieces`)."""
+    classifier's answers (`chosen_pieces`). With a judge and a slash reader, the chosen pieces
+    the reader takes for "/" are marks, not digits."""
     found = find_digits(image)
     pieces = found.candidates()
     if judge is not None:
-        pieces = [seg for _, seg in best_path(found, pieces, judged(found, pieces, judge))]
+        found, pieces = with_slashes(found, judge_chose(found, judge), slash)
     return found, pieces, np.stack([model_input(found, s) for s in pieces])
+
+
+def judge_chose(found: Reading, judge: Judge) -> list[Segment]:
+    """The pieces the judge is surest are the number's digits, one per digit, left to right."""
+    pieces = found.candidates()
+    return [seg for _, seg in best_path(found, pieces, judged(found, pieces, judge))]
 
 
 def judged(found: Reading, pieces: list[Segment], judge: Judge) -> np.ndarray:
@@ -61,7 +78,7 @@ def judged(found: Reading, pieces: list[Segment], judge: Judge) -> np.ndarray:
     sureness = np.ones(len(pieces))
     cuttable = [part for part in found.parts if len(part.pieces) > 1]
     # a part too wide to be one digit has no whole piece: all its pieces are judged
-    wholes = [part.pieces.get((0, len(part.bounds) - 1)) for part in cuttable]
+    wholes = [whole_piece(part) for part in cuttable]
     asked = [whole for whole in wholes if whole is not None]
     if asked:
         contexts = np.stack([context_input(found, whole) for whole in asked])
@@ -76,19 +93,46 @@ def judged(found: Reading, pieces: list[Segment], judge: Judge) -> np.ndarray:
     if rest:
         sureness[rest] = judge.sureness(np.stack([context_input(found, pieces[i]) for i in rest]))
     return sureness
-    wholes = [part.pieces[(0, len(part.bounds) - 1)] for part in cuttable]
-    whole_sure = judge.sureness(np.stack([context_input(found, s) for s in wholes]))
-    rest = []
-    for part, whole, sure in zip(cuttable, wholes, whole_sure, strict=True):
-        cuts = [index[id(s)] for s in part.pieces.values() if s is not whole]
-        sureness[index[id(whole)]] = sure
-        if sure >= WHOLE_SURE:
-            sureness[cuts] = 0.0
-        else:
-            rest += cuts
-    if rest:
-        sureness[rest] = judge.sureness(np.stack([context_input(found, pieces[i]) for i in rest]))
-    return sureness
+
+
+def slash_candidates(found: Reading, pieces: list[Segment]) -> list[int]:
+    """Which of the pieces chosen to be a number's digits (left to right) may be a slash: as
+    narrow and as tall as a slanted stroke across the digits' band (an italic's is wide), with
+    a digit on each side."""
+    return [
+        i
+        for i in range(1, len(pieces) - 1)
+        if pieces[i].box[2] <= SLASH_WIDEST * found.height
+        and pieces[i].box[3] >= SLASH_SHORTEST * found.height
+    ]
+
+
+def whole_piece(part: Part) -> Segment | None:
+    """The part read as one piece, uncut; None where it is too wide for one digit."""
+    return part.pieces.get((0, len(part.bounds) - 1))
+
+
+def with_slashes(
+    found: Reading, pieces: list[Segment], slash: SlashReader | None
+) -> tuple[Reading, list[Segment]]:
+    """The reading and its digits with the pieces the slash reader takes for "/" (at its
+    threshold, in one call over every candidate) made marks: a part that was only the slash
+    goes with it."""
+    candidates = slash_candidates(found, pieces) if slash is not None else []
+    if not candidates:
+        return found, pieces
+    contexts = np.stack([context_input(found, pieces[i]) for i in candidates])
+    likely = slash.probabilities(contexts)
+    slashes = {
+        id(pieces[i]): Mark("/", pieces[i].box, round(float(p), 3))
+        for i, p in zip(candidates, likely, strict=True)
+        if p >= slash.threshold
+    }
+    if not slashes:
+        return found, pieces
+    parts = [part for part in found.parts if id(whole_piece(part)) not in slashes]
+    marks = sorted([*found.marks, *slashes.values()], key=lambda mark: mark.left)
+    return replace(found, parts=parts, marks=marks), [s for s in pieces if id(s) not in slashes]
 
 
 def best_path(
@@ -131,7 +175,10 @@ def number_text(
         box = [round(v * found.scale) for v in mark.box]
         items.append((box[0], box[0] + box[2], mark.char, (box, mark.confidence)))
     items.sort(key=lambda item: item[:2])
-    after = set(spaces([item[:2] for item in items], found.height * found.scale))
+    marks = frozenset(i for i, item in enumerate(items) if item[3] is not None)
+    height = found.height * found.scale
+    typeset = on_a_baseline(boxes, height)
+    after = set(spaces([item[:2] for item in items], height, marks, typeset))
     text, placed = "", []
     for index, (_, _, char, mark) in enumerate(items):
         if mark is not None:

@@ -38,7 +38,8 @@ def versions(repository: Path) -> dict[int, Path]:
 
 def served_files(model_dir: Path) -> list[str]:
     """The files a server opens from this folder: the compiled model, its card and the networks
-    the card names (the cascade's fast one, the not-a-digit detector, /read's piece judge)."""
+    the card names (the cascade's fast one, the not-a-digit detector, /read's piece judge and
+    its slash reader)."""
     files = [SERVING_FILENAME, METRICS_FILENAME]
     try:
         card = ModelCard.read(model_dir)
@@ -50,6 +51,8 @@ def served_files(model_dir: Path) -> list[str]:
         files.append(card.not_a_digit.detector)
     if card.reading:
         files.append(card.reading.judge)
+    if card.slash:
+        files.append(card.slash.network)
     return files
 
 

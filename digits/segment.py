@@ -29,7 +29,7 @@ from digits.preprocess import (
     normalise_contrast,
     reduce,
 )
-from digits.separators import OWNS, Mark, find_marks
+from digits.separators import OWNS, Mark, find_marks, fit, leading_bar
 
 READING_SIZE = 1024  # long side numbers are read at: room for several digits, bounded work
 SPECK = 0.2  # strokes shorter and narrower than this share of the number's height are specks
@@ -44,6 +44,7 @@ MAYBE_TWO = 0.7  # from this many heights wide, a stroke with a joint may be two
 SLIVER = 0.15  # a cut piece's strokes with less of its ink than this are a neighbour's
 STEP = 0.1  # candidate cuts at least this often (in digit heights) along a wide stroke
 MAX_DIGITS = 32
+TALL_DIGIT = 0.8  # a stroke this share of a digit's height tall holds one
 # What the piece judge sees: a window around a candidate piece, CONTEXT_HEIGHTS digit heights
 # tall, holding the number's ink (its neighbours too) and the piece's own ink
 CONTEXT_SHAPE = (32, 48, 2)  # rows, columns, channels
@@ -312,6 +313,9 @@ def find_digits(image: Image.Image) -> Reading:
         raise ImageRejected(422, "no_digit_found", "No digit found: only separators.")
     segments = merge_overlapping(absorb_fragments(drop_specks(digits)))
     height = digit_height(segments)
+    minus = split_minus(segments[0], height)
+    if minus is not None:
+        marks, segments[0] = sorted([*marks, minus[0]], key=lambda m: m.left), minus[1]
     parts = [part_of(seg, height) for seg in segments]
     fewest = sum(max(1, round(s.box[2] / (WIDEST * height))) for s in segments)
     if fewest > MAX_DIGITS:
@@ -319,6 +323,23 @@ def find_digits(image: Image.Image) -> Reading:
             422, "too_many_digits", f"More than {MAX_DIGITS} digits: read at most {MAX_DIGITS}."
         )
     return Reading(parts, ink, scale, height, marks)
+
+
+def split_minus(seg: Segment, height: float) -> tuple[Mark, Segment] | None:
+    """A number's first stroke that begins with a minus typed against its first digit (one
+    stroke in a bold face or a blurred photo): the minus, and the digit without it."""
+    x, y, width, tall = seg.box
+    if tall < TALL_DIGIT * height:
+        return None
+    run = leading_bar(seg.mask[y : y + tall, x : x + width], height)
+    if not run:
+        return None
+    bar = seg.mask[y : y + tall, x : x + run]
+    rows = np.flatnonzero(bar.any(axis=1))
+    box = (x, y + int(rows[0]), run, int(rows[-1] - rows[0] + 1))
+    rest = seg.mask.copy()
+    rest[:, x : x + run] = False
+    return Mark("-", box, fit(box, "-")), segment(rest)
 
 
 def model_input(reading: Reading, seg: Segment) -> np.ndarray:

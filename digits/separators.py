@@ -4,15 +4,16 @@ the space between groups of digits.
 They are told apart by their shape and place against the digits around them (the digit band:
 the median top and bottom of the strokes as tall as a digit), never by a network: a point is a
 small round mark on the baseline, a comma one that hangs below it, a minus a flat bar at half
-height, a colon two points one above the other; none of them shares its columns with a digit
-(a 5's bar or a 7's crossbar does). A mark that fits no rule well (a point that might be a
-comma) is left to the digits, as a fragment of one or a speck: a wrong separator would make a
-wrong number.
+height, a colon two points one above the other (leaning with an italic's slant); none of them
+shares its columns with a digit (a 5's bar or a 7's crossbar does). A mark the size of one that
+fits no rule (a point that might be a comma, a dot high up alone) and stands apart from every
+digit is an unread mark (`UNREAD`): /read refuses the number rather than drop it or read it as a
+digit, since a wrong separator makes a wrong number. The slash is a digit's height and a digit's
+shape; it is read by a network (`digits.reading.slashes`).
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,21 +22,33 @@ import numpy as np
 TALL = 0.7  # a stroke this share of the first guess at a digit's height is a digit's
 MARK = 0.45  # a point, a colon's dot or a comma is at most this many digit heights wide ...
 TAIL = 0.8  # ... and a comma at most this many tall
-SPECK = 0.04  # ... and at least this (smaller is noise)
+SPECK = 0.06  # ... and at least this both ways (thinner is noise, or a sliver of a digit)
 LOW = 0.65  # a point's centre is below this share of the digit band
 RESTS = 0.15  # a point's bottom is within this many digit heights above the baseline
-HANGS = 0.12  # a comma reaches this far below the baseline (in digit heights), a point does not
-ROUND = 1.3  # a point is at most this much taller than wide; a comma at least COMMA
-COMMA = 1.6
+HANGS = 0.12  # a comma reaches this far below the baseline (in digit heights), a point not
+DEEP = 0.2  # ... and a pen's point never this far; in type, a comma always TYPE_HANGS
+TYPE_HANGS = 0.08
+ROUND = 1.3  # a colon's dot is at most this much taller than wide, a point POINT ...
+POINT = 1.35
+COMMA = 1.4  # ... and a comma at least COMMA, or hanging DEEP
 BAR = (0.2, 1.2)  # a minus is this many digit heights wide ...
-FLAT = 0.45  # ... at most this share of its width tall, and THIN digit heights ...
-THIN = 0.25
+FLAT = 0.7  # ... at most this share of its width tall, and THIN digit heights ...
+THIN = 0.3
+LEVEL = 0.08  # a minus's rows vary by at most this many digit heights across it
+JOINED = 0.3  # a minus joined to its digit is at least this many digit heights wide (a 4's
+JOINT = 0.1  # bar sticks out less), and within this many of its end the digit's ink runs
+# JOINT above and below it
+SLANT = 0.5  # a colon's dots lean at most this many columns per row (an italic's)
 MIDDLE = (0.25, 0.8)  # ... and its centre is within this part of the band
 SHARED = 0.5  # a mark sharing this share of its columns with a stroke at least PART of a
 PART = 0.4  # digit's height tall is part of that digit (a 5's bar, a broken 2's foot)
 OWNS = 0.15  # a stroke whose ink is within this many digit heights of a mark may own it
 SPACE = 0.3  # a gap wider than this many digit heights ...
-SPACE_RATIO = 3.0  # ... and this many times the number's median gap is a space
+SPACE_RATIO = 3.0  # ... and this many times the number's median gap is a space; in type,
+TYPE_SPACE = 1.3  # a step from one digit's centre to the next this many times the median
+ALIGNED = 0.03  # type stands on a baseline: its digits' bottoms within this many digit
+# heights of one straight line (a hand's, and MNIST's, wander more)
+UNREAD = "?"  # a mark that is no digit and no separator it can be told for sure
 
 
 @dataclass(frozen=True)
@@ -85,36 +98,42 @@ def shares_columns(box: tuple[int, int, int, int], digits: list[tuple[int, int, 
     return False
 
 
-def dot_kind(box: tuple[int, int, int, int], band: Band) -> str | None:
-    """'.' or ',' for a small mark low in the band, 'dot' for one higher up (half a colon),
-    None for anything else."""
+def dot_kind(box: tuple[int, int, int, int], band: Band, typeset: bool = False) -> str | None:
+    """'.' or ',' for a small mark low in the band, 'dot' for a round one higher up (half a
+    colon), UNREAD for a mark of their size that fits none of them, None for a stroke too small
+    or too big to be a mark. In type (`typeset`) a point sits on the baseline and a comma hangs
+    below it, whatever its shape; a pen's point may hang a little."""
     _, y, width, height = box
     size = band.height
-    if not (SPECK * size <= max(width, height) and width <= MARK * size and height <= TAIL * size):
+    if not (SPECK * size <= min(width, height) and width <= MARK * size and height <= TAIL * size):
         return None
     centre = band.place(y + height / 2)
     if centre < LOW:
-        return "dot" if height <= ROUND * width and width <= ROUND * height else None
+        return "dot" if height <= ROUND * width and width <= ROUND * height else UNREAD
     hangs = band.place(y + height) - 1
-    if hangs >= HANGS and height >= COMMA * width:
+    round_ = height <= POINT * width and width <= 2 * height and height <= MARK * size
+    if typeset:
+        return "," if hangs >= TYPE_HANGS else "." if round_ and hangs > -RESTS else UNREAD
+    if hangs >= DEEP or (hangs >= HANGS and height >= COMMA * width):
         return ","
-    round_ = height <= ROUND * width and width <= 2 * height and height <= MARK * size
-    if round_ and -RESTS < hangs < 2 * HANGS:  # a point rests on the baseline, or hangs a little
-        return "."
-    return None  # neither: left to the digits, as a fragment of one or a speck
+    if round_ and -RESTS < hangs < HANGS:
+        return "."  # round, on the baseline
+    return UNREAD  # a round mark hanging a little: a blurred comma, or a pen's point
 
 
 def fit(box: tuple[int, int, int, int], char: str) -> float:
     """How well a mark fits its shape: 1 for a round point or a flat bar, 0.5 at the rules' edge."""
     _, _, width, height = box
     if char == "-":
-        return round(1 - 0.5 * (height / width) / FLAT, 3)
+        return round(max(0.0, 1 - 0.5 * (height / width) / FLAT), 3)
     return round(0.5 + 0.5 * min(width, height) / max(width, height), 3)
 
 
 def stacked(upper: tuple[int, int, int, int], lower: tuple[int, int, int, int]) -> bool:
-    """Whether two dots stand one above the other (a colon's)."""
-    return shares_columns(upper, [lower]) or shares_columns(lower, [upper])
+    """Whether two dots stand one above the other (a colon's), upright or slanted."""
+    across = (lower[0] + lower[2] / 2) - (upper[0] + upper[2] / 2)
+    down = (lower[1] + lower[3] / 2) - (upper[1] + upper[3] / 2)
+    return down > 0 and abs(across) <= SLANT * down
 
 
 def is_minus(box: tuple[int, int, int, int], band: Band) -> bool:
@@ -125,6 +144,36 @@ def is_minus(box: tuple[int, int, int, int], band: Band) -> bool:
     return wide and flat and MIDDLE[0] <= centre <= MIDDLE[1]
 
 
+def leading_bar(window: np.ndarray, height: float) -> int:
+    """How many columns at the left of a stroke (its mask cropped to its box) are a minus typed
+    against the digit after it: a bar THIN digit heights thick, level (its rows the same in
+    every column from the left, where a 4's slanted stroke climbs), at half height, at least
+    JOINED wide; 0 where there is none."""
+    filled = window.any(axis=0)
+    top = window.argmax(axis=0)
+    bottom = window.shape[0] - 1 - window[::-1].argmax(axis=0)
+    thin = filled & (bottom - top + 1 <= THIN * height)
+    run = int(np.argmin(thin)) if not thin.all() else len(thin)
+    if run < BAR[0] * height or run == len(thin):
+        return 0
+    centres = (top[:run] + bottom[:run]) / 2
+    middle = float(np.median(centres))
+    off = np.abs(centres - middle) > LEVEL * height  # where it leaves the level: the digit
+    level = int(np.argmax(off)) if off.any() else run
+    place = middle / window.shape[0]
+    if level < JOINED * height or not MIDDLE[0] <= place <= MIDDLE[1]:
+        return 0
+    # where it meets the digit, the digit's ink runs above and below it (a 0's side, a 7's
+    # stroke); a 4's bar sticking out to the left of its stroke has none below
+    joint = window[:, level : level + max(1, round(JOINT * height))]
+    rows = np.flatnonzero(joint.any(axis=1))
+    if not rows.size:  # strokes merged into one digit, a gap after the bar: not joined
+        return 0
+    bar_top, bar_bottom = top[:level].min(), bottom[:level].max()
+    reach = JOINT * height
+    return level if rows[0] < bar_top - reach and rows[-1] > bar_bottom + reach else 0
+
+
 def find_marks(
     boxes: list[tuple[int, int, int, int]],
     height: float,
@@ -133,49 +182,101 @@ def find_marks(
     """The separators among a number's strokes (given by their boxes) and the indexes of the
     strokes they are made of; the others are the digits'. `near(i, j)`: whether stroke j's ink
     comes within OWNS of stroke i (a typed point under a 7's overhang shares its columns, far
-    from its ink; a 5's bar sits on its body)."""
+    from its ink; a 5's bar sits on its body). A mark that fits no rule is UNREAD where no
+    digit's stroke is near it, else left to the digits (a fragment of one)."""
     band = band_of(boxes, height)
+    typeset = on_a_baseline([list(b) for b in boxes if b[3] >= TALL * height], band.height)
     marks, used, dots = [], [], []
     for i, box in enumerate(boxes):
-        strokes = [
-            b for j, b in enumerate(boxes) if j != i and b[3] >= PART * height and near(i, j)
-        ]
-        if box[3] >= TALL * height or shares_columns(box, strokes):
+        owners = [j for j, b in enumerate(boxes) if j != i and b[3] >= PART * height and near(i, j)]
+        if box[3] >= TALL * height or shares_columns(box, [boxes[j] for j in owners]):
             continue
         if is_minus(box, band):
             marks.append(Mark("-", box, fit(box, "-")))
             used.append(i)
             continue
-        kind = dot_kind(box, band)
+        kind = dot_kind(box, band, typeset)
+        if kind == UNREAD and owners and band.place(box[1] + box[3] / 2) < LOW:
+            continue  # high up near a digit: a fragment of it, more likely than a mark
         if kind:
-            dots.append((i, box, kind))
-    lows = [dot for dot in dots if dot[2] != "dot"]
-    for i, box, _ in (dot for dot in dots if dot[2] == "dot"):
+            dots.append((i, box, kind, bool(owners)))
+    lows = [dot[:3] for dot in dots if dot[2] in ".,"]
+    unread = [dot[:2] for dot in dots if dot[2] == UNREAD]
+    found: list[tuple[Mark, list[int]]] = [(mark, [i]) for mark, i in zip(marks, used, strict=True)]
+    for i, box, _, owned in (dot for dot in dots if dot[2] == "dot"):
         below = [low for low in lows if stacked(box, low[1])]
-        if below:  # a colon: a dot above a point
+        if not below and not owned:  # a dot high up, alone
+            unread.append((i, box))
+        elif below:  # a colon: a dot above a point
             j, low_box, _ = below[0]
             lows.remove(below[0])
             x = min(box[0], low_box[0])
             right = max(box[0] + box[2], low_box[0] + low_box[2])
             whole = (x, box[1], right - x, low_box[1] + low_box[3] - box[1])
-            marks.append(Mark(":", whole, min(fit(box, "."), fit(low_box, "."))))
-            used += [i, j]
-    for i, box, kind in lows:
-        marks.append(Mark(kind, box, fit(box, kind)))
-        used.append(i)
-    return sorted(marks, key=lambda m: m.left), used
+            found.append((Mark(":", whole, min(fit(box, "."), fit(low_box, "."))), [i, j]))
+    found += [(Mark(kind, box, fit(box, kind)), [i]) for i, box, kind in lows]
+    found += [(Mark(UNREAD, box, 0.0), [i]) for i, box in unread]
+    found = placed([b for b in boxes if b[3] >= TALL * height], found, band)
+    return sorted((m for m, _ in found), key=lambda m: m.left), [i for _, ii in found for i in ii]
 
 
-def spaces(spans: list[tuple[int, int]], height: float) -> list[int]:
-    """Where a space stands in a row of characters (their column spans, left to right): the
-    indexes after which the gap is wider than SPACE digit heights and SPACE_RATIO times the
-    median gap."""
-    gaps = [b[0] - a[1] for a, b in itertools.pairwise(spans)]
-    if len(gaps) < 2:
+def placed(
+    digits: list[tuple[int, int, int, int]], found: list[tuple[Mark, list[int]]], band: Band
+) -> list[tuple[Mark, list[int]]]:
+    """The marks where a number can have them: a minus before a digit; the others between two
+    (before the first one, a point is more often a speck than a number's: unread). After the
+    last digit no mark changes the number: a small one is left to the digits (a speck, or a
+    fragment of the last), a tall one is unread (perhaps a 1 itself)."""
+    if not digits:
+        return found
+    first = min(b[0] for b in digits)
+    last = max(b[0] + b[2] for b in digits)
+    kept = []
+    for mark, strokes in found:
+        x, _, width, height = mark.box
+        if x >= last:
+            if height > MARK * band.height:
+                kept.append((Mark(UNREAD, mark.box, 0.0), strokes))
+        elif x + width <= first and mark.char not in "-" + UNREAD:
+            kept.append((Mark(UNREAD, mark.box, 0.0), strokes))
+        else:
+            kept.append((mark, strokes))
+    return kept
+
+
+def on_a_baseline(boxes: list[list[int]], height: float) -> bool:
+    """Whether three or more digits (their boxes) stand on one straight line, as type does."""
+    if len(boxes) < 3:
+        return False
+    centres = np.array([x + width / 2 for x, _, width, _ in boxes], float)
+    bottoms = np.array([y + tall for _, y, _, tall in boxes], float)
+    if np.ptp(centres) == 0:
+        return False
+    line = np.polyfit(centres, bottoms, 1)
+    return float(np.abs(bottoms - np.polyval(line, centres)).max()) <= ALIGNED * height
+
+
+def spaces(
+    spans: list[tuple[int, int]],
+    height: float,
+    marks: frozenset[int] = frozenset(),
+    typeset: bool = False,
+) -> list[int]:
+    """Where a space stands in a row of characters (their column spans, left to right; `marks`
+    the indexes of the separators among them): the indexes after which, between two digits,
+    the gap is wider than SPACE digit heights and SPACE_RATIO times the median gap between
+    digits; in type (`typeset`: on a baseline, where every digit has the same advance), where
+    the step from one digit's centre to the next is TYPE_SPACE times the median step (a narrow
+    1's wide gaps are no space). Never beside a separator (a comma's gap is its own). Chosen on
+    validation numbers (bench/results.md)."""
+    between = [i for i in range(len(spans) - 1) if i not in marks and i + 1 not in marks]
+    if len(spans) < 3 or not between:
         return []
-    typical = float(np.median(gaps))
-    return [
-        i
-        for i, gap in enumerate(gaps)
-        if gap > SPACE * height and gap > SPACE_RATIO * max(typical, 1.0)
-    ]
+    if typeset:
+        centres = [(left + right) / 2 for left, right in spans]
+        steps = {i: centres[i + 1] - centres[i] for i in between}
+        typical = float(np.median(list(steps.values())))
+        return [i for i in between if steps[i] > TYPE_SPACE * typical]
+    gaps = {i: spans[i + 1][0] - spans[i][1] for i in between}
+    typical = max(float(np.median(list(gaps.values()))), 1.0)
+    return [i for i in between if gaps[i] > SPACE * height and gaps[i] > SPACE_RATIO * typical]

@@ -21,6 +21,7 @@ from digits.card import (
     ModelCard,
     NotADigitRecord,
     ReadingRecord,
+    SlashRecord,
 )
 from digits.cascade import Cascade, Network
 from digits.contract import NUM_CLASSES, SERVING_FILENAME
@@ -46,6 +47,20 @@ class Judge:
 
 
 @dataclass
+class SlashReader:
+    """/read's slash reader: how likely each stroke is a "/" rather than a digit, and the
+    threshold chosen on validation. One interpreter, so one caller at a time."""
+
+    network: LiteRTModel
+    threshold: float
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def probabilities(self, contexts: np.ndarray) -> np.ndarray:
+        with self.lock:
+            return self.network.predict(contexts)[:, 1]
+
+
+@dataclass
 class ServedModel:
     predict: Callable[[np.ndarray], np.ndarray]  # (N, 28, 28, 1) float32 -> (N, 10) probabilities
     card: ModelCard
@@ -53,6 +68,7 @@ class ServedModel:
     path: Path
     cascade: Cascade | None = None
     judge: Judge | None = None  # /read's piece judge, where the model folder has one
+    slash: SlashReader | None = None  # /read's slash reader, likewise
 
     def looks_like_digit(self, digit_scores: np.ndarray | float) -> np.ndarray | bool:
         """Whether digit scores reach the detector's threshold: answered as a digit, not
@@ -125,6 +141,20 @@ def open_judge(model_dir: Path, record: ReadingRecord, threads: int) -> Judge | 
     return Judge(LiteRTModel.open(judge, threads, outputs=NUM_CLASSES + 1, inputs=CONTEXT_SHAPE))
 
 
+def open_slash(model_dir: Path, record: SlashRecord, threads: int) -> SlashReader | None:
+    """/read's slash reader, or None (with a warning) where its file is not the one trained."""
+    if not calibrated_files(model_dir, record.sha256):
+        log.warning(
+            "%s: the slash reader is not the file its card names; /read reads a slash as a "
+            "digit (retrain: python -m training slash %s)",
+            model_dir,
+            model_dir,
+        )
+        return None
+    network = LiteRTModel.open(model_dir / record.network, threads, outputs=2, inputs=CONTEXT_SHAPE)
+    return SlashReader(network, record.threshold)
+
+
 def load_model(
     model_dir: Path, threads: int = 1, cascade: bool = True, not_a_digit: bool = True
 ) -> ServedModel:
@@ -147,4 +177,5 @@ def load_model(
         path=path,
         cascade=served,
         judge=open_judge(model_dir, card.reading, threads) if card.reading else None,
+        slash=open_slash(model_dir, card.slash, threads) if card.slash else None,
     )

@@ -9,6 +9,7 @@
   const NUMBER_WIDTH = 840;  // the number mode's canvas: room for several digits side by side
   let drawing = false, last = null, mode = "digit", reading = null, source = null;
   let answered = null;  // the image last answered and how it was read, for a correction
+  let latest = 0;  // the newest image sent: an answer to an older one, arriving late, is dropped
 
   document.querySelectorAll(".js-only").forEach((el) => { el.hidden = false; });
 
@@ -194,6 +195,15 @@
       vctx.font = "bold 16px system-ui";
       vctx.fillText(String(d.digit), x + 2, Math.max(14, y - 4));
     });
+    // the separators too, greyed; a mark it could not tell ("?") in red
+    (reading.separators || []).filter((s) => s.box).forEach((s) => {
+      const [x, y, w, h] = s.box.map((v) => v * scale);
+      vctx.lineWidth = 2;
+      vctx.strokeStyle = vctx.fillStyle = s.char === "?" ? "#b91c1c" : "#6b7280";
+      vctx.strokeRect(x, y, w, h);
+      vctx.font = "bold 16px system-ui";
+      vctx.fillText(s.char, x + 2, Math.max(14, y - 4));
+    });
     view.dataset.scale = String(scale);
   }
 
@@ -250,10 +260,12 @@
     body.append("file", blob, name);
     const headers = apiKey && apiKey.value ? { "X-API-Key": apiKey.value } : {};
     const url = mode === "number" ? "/read" : "/predict?include_input=true";
+    const ticket = ++latest;
     try {
-      if (mode === "number") await remember(blob);
       const response = await fetch(url, { method: "POST", body, headers });
       const answer = await response.json().catch(() => null);
+      if (ticket !== latest) return;  // a newer image was sent meanwhile: its answer shows
+      if (mode === "number") await remember(blob);
       $("as-number-offer").hidden = true;
       $("correct").hidden = true;
       if (response.status === 422 && answer && answer.error.code === "several_digits") {
@@ -280,7 +292,7 @@
       showPrediction(answer);
       offerCorrection(blob, false);
     } catch (err) {
-      showError("The service could not be reached: " + err.message);
+      if (ticket === latest) showError("The service could not be reached: " + err.message);
     }
   }
 

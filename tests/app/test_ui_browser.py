@@ -264,8 +264,8 @@ def test_a_wrong_answer_is_corrected_and_counted(page, live_server) -> None:
 
 def answered_all(page, path: str) -> Callable[[], None]:
     """A wait for every request to `path` the page has sent since this was called to have its
-    answer: the page reads a drawing at each lifted stroke, and an answer that lands late
-    renders the result again, clearing what was typed into it."""
+    answer: the page reads a drawing at each lifted stroke and shows the newest drawing's
+    answer when it lands, which renders the result again (clearing what was typed into it)."""
     pending: set = set()
     page.on("request", lambda r: pending.add(r) if path in r.url else None)
     page.on("requestfinished", lambda r: pending.discard(r))

@@ -1,12 +1,24 @@
-"""A number's text from its digits and the separators between them."""
+"""A number's text from its digits and the separators between them; the judge's and the slash
+reader's choices."""
 
 from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
 
-from digits.reading import Placed, number_text
-from digits.segment import Reading
+import numpy as np
+import pytest
+
+from digits.preprocess import open_image
+from digits.reading import Placed, number_text, pieces_to_read, slash_candidates
+from digits.segment import Reading, Segment
 from digits.separators import Mark
+from digits.served import load_model
+from synthesis.numbers import NUMBER_STYLES, compose_text, separated_text
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_model(Path("model"), 1, True, True)
 
 
 def reading(marks: list[Mark]) -> Reading:
@@ -66,3 +78,39 @@ def test_judging_wholes_first_changes_only_the_parts_judged_whole(monkeypatch) -
         shipped = reading.judged(found, pieces, judge)
         differs = ~np.isclose(shipped, everything, atol=1e-6)
         assert (shipped[differs] == 0).all()  # only cuts of parts read whole
+
+
+def test_a_slash_is_looked_for_only_between_digits() -> None:
+    """A slash stands between two digits: neither the first piece nor the last is asked, nor a
+    piece too wide or too short for a stroke across the band."""
+
+    def piece(width: int, height: int) -> Segment:
+        return Segment(np.zeros((1, 1), bool), (0, 0, width, height))
+
+    found = Reading(parts=[], ink=np.zeros((1, 1)), scale=1.0, height=20.0)
+    pieces = [piece(8, 20), piece(8, 20), piece(30, 20), piece(8, 10), piece(8, 20), piece(8, 20)]
+    assert slash_candidates(found, pieces) == [1, 4]
+
+
+def test_dates_and_fractions_are_read_with_their_slashes(shipped, sample_digits) -> None:
+    """Pen-written dates and fractions of MNIST test digits, in every upload style: the slash
+    reader (trained on training digits and validated on validation ones) finds their slashes,
+    and takes none of the digits of plain numbers rich in 1s for one."""
+    rng = np.random.default_rng(5)
+    read = found = 0
+    for k, template in enumerate(["dd/dd/dddd", "d/d", "dd/dd"] * 8):
+        text = separated_text(rng, template)
+        style = list(NUMBER_STYLES)[k % len(NUMBER_STYLES)]
+        image = open_image(NUMBER_STYLES[style](compose_text(text, sample_digits, rng), rng), 10**8)
+        number, pieces, _ = pieces_to_read(image, shipped.judge, shipped.slash)
+        read += "".join(m.char for m in number.marks) == "/" * text.count("/")
+        found += len(pieces) == sum(c.isdigit() for c in text)
+    assert read >= 22 and found >= 22, (read, found)  # of 24
+    taken = 0
+    for k in range(24):
+        text = "".join("1" if rng.random() < 0.5 else str(rng.integers(10)) for _ in range(5))
+        style = list(NUMBER_STYLES)[k % len(NUMBER_STYLES)]
+        image = open_image(NUMBER_STYLES[style](compose_text(text, sample_digits, rng), rng), 10**8)
+        number, _, _ = pieces_to_read(image, shipped.judge, shipped.slash)
+        taken += any(m.char == "/" for m in number.marks)
+    assert taken == 0

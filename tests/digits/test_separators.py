@@ -5,16 +5,19 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from digits.segment import find_digits
-from digits.separators import find_marks, spaces
+from digits.segment import find_digits, split_minus
+from digits.segment import segment as stroke
+from digits.separators import UNREAD, find_marks, leading_bar, on_a_baseline, spaces
 from synthesis.numbers import compose_text
 
 DIGIT = 100  # a digit's height in these boxes: the band is rows 100-200
 ONE, TWO = (0, 100, 40, 100), (160, 100, 60, 100)
 
 
-def marks(*extra: tuple[int, int, int, int]) -> list[str]:
-    found, _ = find_marks([ONE, TWO, *extra], DIGIT)
+def marks(*extra: tuple[int, int, int, int], apart: bool = False) -> list[str]:
+    """The marks among the two digits and `extra`; `apart`: no stroke near another's ink."""
+    near = (lambda i, j: False) if apart else (lambda i, j: True)
+    found, _ = find_marks([ONE, TWO, *extra], DIGIT, near)
     return [m.char for m in found]
 
 
@@ -23,22 +26,85 @@ def test_each_separator_by_its_shape_and_place() -> None:
     assert marks((100, 180, 10, 40)) == [","]  # hangs below it
     assert marks((90, 145, 40, 8)) == ["-"]  # a flat bar at half height
     assert marks((100, 130, 12, 12), (100, 188, 12, 12)) == [":"]  # a dot above a point
-    assert marks((100, 150, 30, 30)) == []  # round but at half height, alone: no separator
     assert marks((20, 188, 12, 12)) == []  # under a digit: part of it (a broken stroke)
-    assert marks((100, 100, 12, 12)) == []  # a dot high up, alone
+    assert marks((100, 100, 12, 12)) == []  # a dot high up, near a digit: a fragment of it
+
+
+def test_typed_separators_by_their_shape_and_place() -> None:
+    assert marks((100, 190, 12, 22)) == [","]  # a typed comma: taller than wide, hanging
+    assert marks((90, 145, 36, 18)) == ["-"]  # a hyphen: a fat bar
+    assert marks((116, 130, 12, 12), (100, 188, 12, 12)) == [":"]  # an italic's colon, slanted
+    leaning_too_far = marks((100, 130, 12, 12), (132, 188, 12, 12), apart=True)
+    assert leaning_too_far == [UNREAD, "."]  # no colon: a dot alone, and a point
+
+
+def test_in_type_a_comma_is_what_hangs_below_the_baseline() -> None:
+    """Three digits or more on one baseline are type: there a round mark hanging a little is a
+    comma (a pen's point may hang as much, a typed one never does)."""
+    digits = [(x, 100, 60, 100) for x in (0, 160, 240, 320)]
+    found, _ = find_marks([*digits, (100, 198, 14, 17)], DIGIT, lambda i, j: False)
+    assert [m.char for m in found] == [","]
+    found, _ = find_marks([*digits, (100, 188, 12, 12)], DIGIT, lambda i, j: False)
+    assert [m.char for m in found] == ["."]
+
+
+def test_a_mark_that_fits_no_rule_is_unread_not_dropped() -> None:
+    """A mark a point or a comma could be (round, hanging a little), or one at half height,
+    is never read as a separator or left to be dropped: it makes the number refused."""
+    assert marks((100, 198, 14, 17)) == [UNREAD]  # round, hanging a little: point or comma?
+    assert marks((100, 150, 30, 30)) == [UNREAD]  # round, at half height
+    assert marks((100, 100, 12, 12), apart=True) == [UNREAD]  # a dot high up, alone
+
+
+def test_a_minus_typed_against_its_digit_is_split_off() -> None:
+    """A bar at half height joined to the digit after it (a bold face, a blurred photo) is a
+    minus; a 4's slanted stroke reaching as low is not."""
+    mask = np.zeros((120, 140), bool)
+    mask[10:110, 40:50] = mask[10:110, 90:100] = True  # a 0's sides ...
+    mask[10:20, 40:100] = mask[100:110, 40:100] = True  # ... top and bottom
+    mask[55:65, 5:45] = True  # the minus, touching it
+    minus, digit = split_minus(stroke(mask), 100)
+    assert minus.char == "-" and minus.box == (5, 55, 35, 10)
+    assert digit.box == (40, 10, 60, 100)
+    four = np.zeros((100, 60), bool)
+    for column in range(30):  # a stroke climbing from half height to the top
+        four[60 - 2 * column : 70 - 2 * column, column] = True
+    four[:, 30:40] = True
+    assert leading_bar(four, 100) == 0
+    apart = np.zeros((100, 90), bool)  # a bar, a gap, then a digit: strokes merged, not joined
+    apart[45:55, 0:40] = apart[:, 60:70] = True
+    assert leading_bar(apart, 100) == 0
 
 
 def test_a_space_is_a_gap_much_wider_than_the_others() -> None:
     spans = [(0, 50), (60, 110), (120, 170), (300, 350), (360, 410)]
     assert spaces(spans, 100) == [2]
     assert spaces([(0, 50), (60, 110), (120, 170)], 100) == []
+    # in type (on a baseline), a space is a longer step from one digit's centre to the next,
+    # where a narrow 1's wide gaps are none
+    typed = [(0, 40), (48, 88), (96, 136), (160, 200), (208, 248)]
+    assert spaces(typed, 60, typeset=True) == [2]
+    assert spaces(typed, 60) == []  # written by hand, so narrow a gap is no space
+    ones = [(0, 50), (75, 85), (110, 160), (168, 218)]  # 2 1 3 4, tabular
+    assert spaces(ones, 60, typeset=True) == []
+    handwritten = [(0, 50), (80, 130), (160, 210), (262, 312), (342, 392)]  # wide gaps
+    assert spaces(handwritten, 100) == []
+
+
+def test_type_stands_on_a_baseline_and_a_hand_wanders() -> None:
+    typed = [[x, 100 + x // 10, 50, 100] for x in (0, 60, 120, 180)]  # turned a little
+    assert on_a_baseline(typed, 100)
+    written = [[x, 100 + dy, 50, 100] for x, dy in ((0, 0), (60, 12), (120, -5), (180, 8))]
+    assert not on_a_baseline(written, 100)
+    assert not on_a_baseline(typed[:2], 100)  # two digits always fit a line
 
 
 def test_marks_are_found_in_a_written_number(sample_digits) -> None:
     rng = np.random.default_rng(4)
-    for text in ("12.5", "3,141", "-7", "12:30"):
+    for text in ("12.5", "3,141", "-7", "12:30", "4 096"):
         strip = compose_text(text, sample_digits, rng)
         page = Image.fromarray(255 - strip).resize((strip.shape[1] * 4, strip.shape[0] * 4))
         reading = find_digits(page)
         assert "".join(m.char for m in reading.marks) == "".join(c for c in text if c in ".,-:")
+
         assert len(reading.parts) == sum(c.isdigit() for c in text)

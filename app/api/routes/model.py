@@ -52,6 +52,7 @@ def describe_model(versions: ModelVersions, version: str | None = None) -> Model
         cascade=dump(answering.cascade),
         not_a_digit=dump(answering.not_a_digit),
         reading=dump(card.reading) if served.model.judge else None,
+        slash=dump(card.slash) if served.model.slash else None,
     )
 
 

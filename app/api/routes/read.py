@@ -27,9 +27,11 @@ INCLUDE_INPUTS = Query(
     summary="Read the digits of a number in one image, left to right",
     description="Finds the digits (strokes that belong together merged, specks dropped, "
     "touching digits cut where the piece judge finds whole digits), prepares each as /predict "
-    "does and reads them all in one model call; separators (`.` `,` `-` `:` and a space "
-    "between groups) stand in `text` where they are. At most 32 digits. A part that does not look "
-    "like a digit makes the answer a 422 `not_a_digit` naming it, with the reading attached.",
+    "does and reads them all in one model call; separators (`.` `,` `-` `:`, a date's or a "
+    "fraction's `/`, and a space between groups) stand in `text` where they are. At most 32 "
+    "digits. A part that does not look like a digit, or a mark that is neither a digit nor a "
+    "separator it can tell (`?` in the reading), makes the answer a 422 `not_a_digit` naming it, "
+    "with the reading attached: a number is refused rather than read with a mark dropped.",
 )
 async def read(
     request: Request,
