@@ -45,9 +45,9 @@ def accuracy(client, made: list[tuple[str, str, bytes]]) -> dict[str, tuple[int,
     return {style: tuple(c) for style, c in tally.items()}
 
 
-def outcomes(client, made) -> dict[tuple[str, str], tuple[float, float, float]]:
-    """For (first, second, text, bytes) numbers, per (first, second): the share read exactly,
-    refused, and answered with a wrong text (the one that must not happen)."""
+def tallies(client, made) -> dict[tuple[str, str], list[int]]:
+    """For (first, second, text, bytes) numbers, per (first, second): how many were read
+    exactly, refused, answered with a wrong text (the one that must not happen), and sent."""
     tally: dict[tuple[str, str], list[int]] = {}
     for first, second, text, data in made:
         response = client.post("/read", content=data, headers={"Content-Type": "image/png"})
@@ -57,10 +57,16 @@ def outcomes(client, made) -> dict[tuple[str, str], tuple[float, float, float]]:
         row[1] += read is None
         row[2] += read is not None and read != text
         row[3] += 1
-    return {
-        key: (exact / n, refused / n, wrong / n)
-        for key, (exact, refused, wrong, n) in tally.items()
-    }
+    return tally
+
+
+def outcomes(client, made) -> dict[tuple[str, str], tuple[float, float, float]]:
+    """Per (first, second): the share read exactly, refused, and answered with a wrong text."""
+    return shares(tallies(client, made))
+
+
+def shares(tally: dict[tuple[str, str], list[int]]) -> dict[tuple[str, str], tuple[float, ...]]:
+    return {key: tuple(c / row[3] for c in row[:3]) for key, row in tally.items()}
 
 
 def outcome_lines(header: str, shares: dict[tuple[str, str], tuple[float, float, float]]):
@@ -100,16 +106,25 @@ def redrawn(source: Digits, count: int, seed: int) -> Digits:
 
 
 def kinds(client, source: Digits, count: int) -> list[str]:
-    """Per kind of number, as a client that does not ask `always_guess` sees it: the share read
-    exactly, refused, and answered with a wrong text."""
+    """Per kind of number, then per kind and upload style, as a client that does not ask
+    `always_guess` sees them: the share read exactly, refused, and answered with a wrong text."""
     made = []
     for kind, digits in (("MNIST digits", source), ("other hands", redrawn(source, 3000, 6))):
         for spacing, touching in (("spaced", False), ("touching", True)):
-            made += [(kind, spacing, t, d) for _, t, d in numbers(digits, count, touching, 11)]
+            made += [(kind, spacing, s, t, d) for s, t, d in numbers(digits, count, touching, 11)]
         separated = separated_numbers(digits, count // len(SEPARATED), 12)
-        made += [(kind, "separators", t, d) for _, _, t, d in separated]
-    made += [("typed", kind, t, d) for kind, _, t, d in typed_numbers("validation", count // 4, 13)]
-    return outcome_lines("kind | numbers", outcomes(client, made))
+        made += [(kind, "separators", s, t, d) for _, s, t, d in separated]
+    made += [("typed", k, s, t, d) for k, s, t, d in typed_numbers("validation", count // 4, 13)]
+    by_style = tallies(client, [(k, f"{n}, {s}", t, d) for k, n, s, t, d in made])
+    by_kind: dict[tuple[str, str], list[int]] = {}
+    for (kind, group), row in by_style.items():
+        total = by_kind.setdefault((kind, group.split(", ")[0]), [0, 0, 0, 0])
+        total[:] = [a + b for a, b in zip(total, row, strict=True)]
+    return [
+        *outcome_lines("kind | numbers", shares(by_kind)),
+        "",
+        *outcome_lines("kind | numbers, style", shares(dict(sorted(by_style.items())))),
+    ]
 
 
 def cost_per_digit(client, made: list[tuple[str, str, bytes]], rounds: int) -> list[float]:

@@ -7,7 +7,9 @@ model has one (`Judge`: a small network that sees the piece among its neighbours
 whether it is one whole digit), and only the chosen pieces are then classified
 (`pieces_to_read`). Without a judge, every candidate piece is classified in one model call and
 the sureness is the classifier's probability times the detector's digit score times how
-plausible the piece's width is for its digit (`chosen_pieces`).
+plausible the piece's width is for its digit (`chosen_pieces`). Of the chosen pieces, those
+the slash reader takes for "/" are marks, not digits (`with_slashes`: a slash is a digit's
+height and, alone, a slanted 1's shape, which no rule on its box tells apart).
 
 The digits and the separators between them (`digits.separators`) then make one text, left to
 right, with a space where the gap between two groups is one (`number_text`).

@@ -2,7 +2,8 @@
 
 Ink is measured exactly as for a lone digit (`digits.preprocess`: polarity, transparency, paper
 colour, photos), then split into connected strokes. Separators (a point, a comma, a minus, a
-colon) are told apart by their shape and place (`digits.separators`) and kept as marks. Strokes
+colon) are told apart by their shape and place (`digits.separators`) and kept as marks (a minus
+typed against the first digit is split off it). Strokes
 of one digit that do not touch (the floating bar of a 5, a broken 4 or 0) join the stroke they
 overlap or nearly touch; other specks are dropped by their size against the number's height;
 a stroke that may hold several digits (neighbours that touch) gets candidate cuts where its ink

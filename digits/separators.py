@@ -22,7 +22,7 @@ import numpy as np
 TALL = 0.7  # a stroke this share of the first guess at a digit's height is a digit's
 MARK = 0.45  # a point, a colon's dot or a comma is at most this many digit heights wide ...
 TAIL = 0.8  # ... and a comma at most this many tall
-SPECK = 0.06  # ... and at least this both ways (thinner is noise, or a sliver of a digit)
+SPECK = 0.08  # ... and at least this both ways (thinner is noise, or a sliver of a digit)
 LOW = 0.65  # a point's centre is below this share of the digit band
 RESTS = 0.15  # a point's bottom is within this many digit heights above the baseline
 HANGS = 0.12  # a comma reaches this far below the baseline (in digit heights), a point not
@@ -45,7 +45,8 @@ PART = 0.4  # digit's height tall is part of that digit (a 5's bar, a broken 2's
 OWNS = 0.15  # a stroke whose ink is within this many digit heights of a mark may own it
 SPACE = 0.3  # a gap wider than this many digit heights ...
 SPACE_RATIO = 3.0  # ... and this many times the number's median gap is a space; in type,
-TYPE_SPACE = 1.3  # a step from one digit's centre to the next this many times the median
+TYPE_SPACE = 1.3  # a step from one digit's centre to the next this many times the median,
+TYPE_GAP = 0.25  # over a gap this many digit heights wide
 ALIGNED = 0.03  # type stands on a baseline: its digits' bottoms within this many digit
 # heights of one straight line (a hand's, and MNIST's, wander more)
 UNREAD = "?"  # a mark that is no digit and no separator it can be told for sure
@@ -266,17 +267,19 @@ def spaces(
     the indexes of the separators among them): the indexes after which, between two digits,
     the gap is wider than SPACE digit heights and SPACE_RATIO times the median gap between
     digits; in type (`typeset`: on a baseline, where every digit has the same advance), where
-    the step from one digit's centre to the next is TYPE_SPACE times the median step (a narrow
-    1's wide gaps are no space). Never beside a separator (a comma's gap is its own). Chosen on
+    the step from one digit's centre to the next is TYPE_SPACE times the median step over a gap
+    TYPE_GAP digit heights wide (a narrow 1's wide gaps are no space, nor a cut between
+    touching digits). Never beside a separator (a comma's gap is its own). Chosen on
     validation numbers (bench/results.md)."""
     between = [i for i in range(len(spans) - 1) if i not in marks and i + 1 not in marks]
     if len(spans) < 3 or not between:
         return []
+    gaps = {i: spans[i + 1][0] - spans[i][1] for i in between}
     if typeset:
         centres = [(left + right) / 2 for left, right in spans]
         steps = {i: centres[i + 1] - centres[i] for i in between}
         typical = float(np.median(list(steps.values())))
-        return [i for i in between if steps[i] > TYPE_SPACE * typical]
-    gaps = {i: spans[i + 1][0] - spans[i][1] for i in between}
+        wide = [i for i in between if gaps[i] > TYPE_GAP * height]  # digits that touch: none
+        return [i for i in wide if steps[i] > TYPE_SPACE * typical]
     typical = max(float(np.median(list(gaps.values()))), 1.0)
     return [i for i in between if gaps[i] > SPACE * height and gaps[i] > SPACE_RATIO * typical]
