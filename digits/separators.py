@@ -47,6 +47,7 @@ SPACE = 0.3  # a gap wider than this many digit heights ...
 SPACE_RATIO = 3.0  # ... and this many times the number's median gap is a space; in type,
 TYPE_SPACE = 1.3  # a step from one digit's centre to the next this many times the median,
 TYPE_GAP = 0.25  # over a gap this many digit heights wide
+BASELINE_DIGITS = 4
 ALIGNED = 0.03  # type stands on a baseline: its digits' bottoms within this many digit
 # heights of one straight line (a hand's, and MNIST's, wander more)
 UNREAD = "?"  # a mark that is no digit and no separator it can be told for sure
@@ -224,30 +225,42 @@ def find_marks(
 def placed(
     digits: list[tuple[int, int, int, int]], found: list[tuple[Mark, list[int]]], band: Band
 ) -> list[tuple[Mark, list[int]]]:
-    """The marks where a number can have them: a minus before a digit; the others between two
-    (before the first one, a point is more often a speck than a number's: unread). After the
-    last digit no mark changes the number: a small one is left to the digits (a speck, or a
-    fragment of the last), a tall one is unread (perhaps a 1 itself)."""
+    """The marks where a number can have them: a minus before a digit; the others between two,
+    one at a time (before the first digit, a point is more often a speck than a number's; two
+    marks side by side, a comma's tail come apart from its dot: unread). After the last digit
+    no mark changes the number: a small one is left to the digits (a speck, or a fragment of
+    the last), a tall one is unread (perhaps a 1 itself)."""
     if not digits:
         return found
     first = min(b[0] for b in digits)
     last = max(b[0] + b[2] for b in digits)
+    found = sorted(found, key=lambda item: item[0].left)
     kept = []
-    for mark, strokes in found:
+    for k, (mark, strokes) in enumerate(found):
         x, _, width, height = mark.box
-        if x >= last:
-            if height > MARK * band.height:
-                kept.append((Mark(UNREAD, mark.box, 0.0), strokes))
-        elif x + width <= first and mark.char not in "-" + UNREAD:
-            kept.append((Mark(UNREAD, mark.box, 0.0), strokes))
-        else:
-            kept.append((mark, strokes))
+        beside = [other.box for other, _ in found[k - 1 : k] + found[k + 1 : k + 2]]
+        if x >= last and height <= MARK * band.height:
+            continue
+        leading = x + width <= first and mark.char not in "-" + UNREAD
+        crowded = any(not digit_between(box, mark.box, digits) for box in beside)
+        if x >= last or leading or crowded:
+            mark = Mark(UNREAD, mark.box, 0.0)
+        kept.append((mark, strokes))
     return kept
 
 
+def digit_between(
+    a: tuple[int, int, int, int], b: tuple[int, int, int, int], digits: list[tuple[int, ...]]
+) -> bool:
+    """Whether a digit stands between two marks (their boxes)."""
+    left, right = sorted((a, b))
+    return any(left[0] + left[2] <= d[0] + d[2] / 2 <= right[0] for d in digits)
+
+
 def on_a_baseline(boxes: list[list[int]], height: float) -> bool:
-    """Whether three or more digits (their boxes) stand on one straight line, as type does."""
-    if len(boxes) < 3:
+    """Whether four or more digits (their boxes) stand on one straight line, as type does (three
+    handwritten ones do often enough by chance)."""
+    if len(boxes) < BASELINE_DIGITS:
         return False
     centres = np.array([x + width / 2 for x, _, width, _ in boxes], float)
     bottoms = np.array([y + tall for _, y, _, tall in boxes], float)

@@ -35,7 +35,7 @@ def test_typed_separators_by_their_shape_and_place() -> None:
     assert marks((90, 145, 36, 18)) == ["-"]  # a hyphen: a fat bar
     assert marks((116, 130, 12, 12), (100, 188, 12, 12)) == [":"]  # an italic's colon, slanted
     leaning_too_far = marks((100, 130, 12, 12), (132, 188, 12, 12), apart=True)
-    assert leaning_too_far == [UNREAD, "."]  # no colon: a dot alone, and a point
+    assert leaning_too_far == [UNREAD, UNREAD]  # no colon: a dot and a point side by side
 
 
 def test_in_type_a_comma_is_what_hangs_below_the_baseline() -> None:
@@ -54,6 +54,9 @@ def test_a_mark_that_fits_no_rule_is_unread_not_dropped() -> None:
     assert marks((100, 198, 14, 17)) == [UNREAD]  # round, hanging a little: point or comma?
     assert marks((100, 150, 30, 30)) == [UNREAD]  # round, at half height
     assert marks((100, 100, 12, 12), apart=True) == [UNREAD]  # a dot high up, alone
+    assert marks((250, 188, 12, 12), apart=True) == []  # a speck after the last digit: no mark
+    assert marks((250, 150, 12, 50), apart=True) == [UNREAD]  # ... but a tall one may be a 1
+    assert marks((-40, 188, 12, 12), apart=True) == [UNREAD]  # a point before the first
 
 
 def test_a_minus_typed_against_its_digit_is_split_off() -> None:
