@@ -60,29 +60,9 @@ def pieces(images: np.ndarray, labels: np.ndarray, count: int, seed: int):
 
 def build_judge():
     """A small CNN: a piece in its context -> ten digits and "not one whole digit"."""
-    import keras
-    from keras import layers
+    from training.models import context_network
 
-    from training.models import conv_block
-
-    return keras.Sequential(
-        [
-            keras.Input(CONTEXT_SHAPE),
-            layers.Rescaling(1 / 255),
-            *conv_block(32),
-            *conv_block(32),
-            layers.MaxPooling2D(2),
-            *conv_block(64),
-            *conv_block(64),
-            layers.MaxPooling2D(2),
-            *conv_block(128),
-            layers.GlobalAveragePooling2D(),
-            layers.Dense(128, activation="relu"),
-            layers.Dropout(0.3),
-            layers.Dense(NUM_CLASSES + 1, activation="softmax"),
-        ],
-        name="judge",
-    )
+    return context_network([[32, 32], [64, 64], [128]], 128, 0.3, NUM_CLASSES + 1, "judge")
 
 
 def train(model_dir: Path) -> ModelCard:

@@ -56,6 +56,33 @@ def conv_block(filters: int) -> list[layers.Layer]:
     ]
 
 
+def context_network(
+    groups: list[list[int]], units: int, dropout: float, outputs: int, name: str
+) -> keras.Model:
+    """A small CNN over a piece of a number in its context (`CONTEXT_SHAPE`, /read's piece judge
+    and slash reader): groups of conv blocks of these widths, pooled between groups, averaged,
+    one dense layer, `outputs` probabilities."""
+    from digits.segment import CONTEXT_SHAPE
+
+    blocks: list[layers.Layer] = []
+    for k, widths in enumerate(groups):
+        if k:
+            blocks.append(layers.MaxPooling2D(2))
+        blocks += [layer for width in widths for layer in conv_block(width)]
+    return keras.Sequential(
+        [
+            keras.Input(CONTEXT_SHAPE),
+            layers.Rescaling(1 / 255),
+            *blocks,
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(units, activation="relu"),
+            layers.Dropout(dropout),
+            layers.Dense(outputs, activation="softmax"),
+        ],
+        name=name,
+    )
+
+
 def dense_head(units: int, dropout: float) -> list[layers.Layer]:
     """Flattened features -> a batch-normed dense layer -> one probability per digit."""
     return [

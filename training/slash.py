@@ -130,28 +130,9 @@ def pieces(
 
 def build_slash():
     """A small CNN: a stroke in its context -> a digit, or a slash."""
-    import keras
-    from keras import layers
+    from training.models import context_network
 
-    from training.models import conv_block
-
-    return keras.Sequential(
-        [
-            keras.Input(CONTEXT_SHAPE),
-            layers.Rescaling(1 / 255),
-            *conv_block(32),
-            *conv_block(32),
-            layers.MaxPooling2D(2),
-            *conv_block(64),
-            layers.MaxPooling2D(2),
-            *conv_block(96),
-            layers.GlobalAveragePooling2D(),
-            layers.Dense(96, activation="relu"),
-            layers.Dropout(0.2),
-            layers.Dense(2, activation="softmax"),
-        ],
-        name="slash",
-    )
+    return context_network([[32, 32], [64], [96]], 96, 0.2, 2, "slash")
 
 
 FALSE_SLASHES = 0.001  # at most this share of validation digits may be taken for a slash
