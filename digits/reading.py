@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image
 
+from digits.errors import ImageRejected
 from digits.segment import (
     Part,
     Reading,
@@ -61,6 +62,8 @@ def pieces_to_read(
     pieces = found.candidates()
     if judge is not None:
         found, pieces = with_slashes(found, judge_chose(found, judge), slash)
+    if not pieces:  # only slivers between cuts
+        raise ImageRejected(422, "no_digit_found", "No digit found: only specks of ink.")
     return found, pieces, np.stack([model_input(found, s) for s in pieces])
 
 

@@ -94,21 +94,27 @@ class Part:
     pieces: dict[tuple[int, int], Segment]  # (from, to) indexes into bounds -> the piece
 
     def best(self, sureness: Callable[[Segment], float]) -> list[Segment]:
-        """The pieces whose product of sureness is highest (the chance that all are right)."""
+        """The pieces whose product of sureness is highest (the chance that all are right). A
+        span between two neighbouring cuts that no piece covers (only slivers of ink there)
+        may be stepped over, at the cost of a piece judged impossible: a way through always
+        exists."""
         last = len(self.bounds) - 1
         score = [0.0] + [-np.inf] * last
         back = [0] * (last + 1)
         for end in range(1, last + 1):
             for start in range(end):
                 piece = self.pieces.get((start, end))
-                if piece is None or score[start] == -np.inf:
+                if score[start] == -np.inf or (piece is None and start != end - 1):
                     continue
-                total = score[start] + float(np.log(max(sureness(piece), 1e-9)))
+                sure = sureness(piece) if piece is not None else 0.0
+                total = score[start] + float(np.log(max(sure, 1e-9)))
                 if total > score[end]:
                     score[end], back[end] = total, start
         path, end = [], last
         while end:
-            path.append(self.pieces[(back[end], end)])
+            piece = self.pieces.get((back[end], end))
+            if piece is not None:
+                path.append(piece)
             end = back[end]
         return path[::-1]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digits.segment import Part, components, find_digits, merge_overlapping, segment
+from digits.segment import Part, Segment, components, find_digits, merge_overlapping, segment
 
 
 def test_components_are_8_connected_strokes() -> None:
@@ -95,3 +95,16 @@ def test_the_judge_sees_a_piece_among_its_neighbours_at_a_fixed_digit_height() -
             np.flatnonzero(neighbour.any(axis=0)).mean() - np.flatnonzero(own.any(axis=0)).mean()
         )
         assert offset == pytest.approx(14 / 20 * rows / CONTEXT_HEIGHTS, abs=1.5)
+
+
+def test_a_way_through_a_part_always_exists() -> None:
+    """A span between two cuts that no piece covers (only slivers of ink) is stepped over, at
+    the cost of an impossible piece: the best way takes every piece it can."""
+
+    def piece(x: int) -> Segment:
+        return Segment(np.zeros((1, 1), bool), (x, 0, 10, 20))
+
+    first, last = piece(0), piece(20)
+    part = Part([0, 10, 20, 30], {(0, 1): first, (2, 3): last})
+    assert part.best(lambda seg: 0.9) == [first, last]
+    assert Part([0, 10], {}).best(lambda seg: 0.9) == []
