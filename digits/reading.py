@@ -59,8 +59,9 @@ def pieces_to_read(
     classifier's answers (`chosen_pieces`). With a judge and a slash reader, the chosen pieces
     the reader takes for "/" are marks, not digits."""
     found = find_digits(image)
-    pieces = found.candidates()
-    if judge is not None:
+    if judge is None:
+        pieces = found.candidates()
+    else:
         found, pieces = with_slashes(found, judge_chose(found, judge), slash)
     if not pieces:  # only slivers between cuts
         raise ImageRejected(422, "no_digit_found", "No digit found: only specks of ink.")

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from digits.card import ModelCard, ModelSection, ReadingRecord
+from digits.card import ModelCard, ReadingRecord
 from digits.contract import NUM_CLASSES, SERVING_FILENAME
 from digits.runtime import sha256
-from digits.segment import CONTEXT_SHAPE, context_input
+from digits.segment import context_input
 from training.data import card_split
 from training.pieces import NOT_WHOLE, number_pieces
 from training.small import fit_and_write
@@ -66,6 +66,8 @@ def build_judge():
 
 
 def train(model_dir: Path) -> ModelCard:
+    from training.models import context_section
+
     train_part, validation = card_split(model_dir)
     started = time.perf_counter()
     x, y = pieces(train_part.images, train_part.labels, NUMBERS["train"], SEEDS["train"])
@@ -83,13 +85,11 @@ def train(model_dir: Path) -> ModelCard:
         epochs=EPOCHS,
         batch=BATCH,
         loss="sparse_categorical_crossentropy",
-        model=ModelSection(
-            name="piece-judge",
-            architecture="judge",
-            description="a small CNN that says which candidate piece of a number is one whole "
-            "digit, seeing it among its neighbours",
-            file="model.keras",
-            input={"shape": list(CONTEXT_SHAPE), "dtype": "float32", "pixel_range": [0, 255]},
+        model=context_section(
+            "piece-judge",
+            "judge",
+            "a small CNN that says which candidate piece of a number is one whole digit, seeing "
+            "it among its neighbours",
         ),
         training={
             "numbers": NUMBERS,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import keras
 from keras import layers
 
+from digits.card import ModelSection
 from digits.contract import INPUT_SHAPE, NUM_CLASSES, PIXEL_MAX
 
 
@@ -80,6 +81,19 @@ def context_network(
             layers.Dense(outputs, activation="softmax"),
         ],
         name=name,
+    )
+
+
+def context_section(name: str, architecture: str, description: str) -> ModelSection:
+    """The card's model section of a network built by `context_network`: its file and input."""
+    from digits.segment import CONTEXT_SHAPE
+
+    return ModelSection(
+        name=name,
+        architecture=architecture,
+        description=description,
+        file="model.keras",
+        input={"shape": list(CONTEXT_SHAPE), "dtype": "float32", "pixel_range": [0, 255]},
     )
 
 

@@ -154,9 +154,10 @@ def choose(probabilities: np.ndarray, labels: np.ndarray) -> dict:
 
 
 def train(model_dir: Path) -> dict:
-    from digits.card import ModelCard, ModelSection, SlashRecord
+    from digits.card import ModelCard, SlashRecord
     from digits.contract import SERVING_FILENAME
     from digits.runtime import LiteRTModel, sha256
+    from training.models import context_section
     from training.small import fit_and_write
 
     started = time.perf_counter()
@@ -180,13 +181,10 @@ def train(model_dir: Path) -> dict:
         epochs=EPOCHS,
         batch=BATCH,
         loss="sparse_categorical_crossentropy",
-        model=ModelSection(
-            name="slash",
-            architecture="slash",
-            description="a small CNN that tells a slash from a digit, seeing the stroke among "
-            "its neighbours",
-            file="model.keras",
-            input={"shape": list(CONTEXT_SHAPE), "dtype": "float32", "pixel_range": [0, 255]},
+        model=context_section(
+            "slash",
+            "slash",
+            "a small CNN that tells a slash from a digit, seeing the stroke among its neighbours",
         ),
         training={
             "numbers": NUMBERS,
