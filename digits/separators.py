@@ -45,8 +45,8 @@ PART = 0.4  # digit's height tall is part of that digit (a 5's bar, a broken 2's
 OWNS = 0.15  # a stroke whose ink is within this many digit heights of a mark may own it
 SPACE = 0.3  # a gap wider than this many digit heights ...
 SPACE_RATIO = 3.0  # ... and this many times the number's median gap is a space; in type,
-TYPE_SPACE = 1.3  # a step from one digit's centre to the next this many times the median,
-TYPE_GAP = 0.25  # over a gap this many digit heights wide
+TYPE_SPACE = 1.25  # a step from one digit's centre to the next this many times the median,
+TYPE_GAP = 0.1  # over a gap this many digit heights wide (bold and condensed faces space less)
 BASELINE_DIGITS = 4
 ALIGNED = 0.03  # type stands on a baseline: its digits' bottoms within this many digit
 # heights of one straight line (a hand's, and MNIST's, wander more)
@@ -111,7 +111,9 @@ def dot_kind(box: tuple[int, int, int, int], band: Band, typeset: bool = False) 
         return None
     centre = band.place(y + height / 2)
     if centre < LOW:
-        return "dot" if height <= ROUND * width and width <= ROUND * height else UNREAD
+        # a pixel's slack: a screenshot's dot may be 3 by 4 pixels
+        dot = height <= ROUND * width + 1 and width <= ROUND * height + 1
+        return "dot" if dot else UNREAD
     hangs = band.place(y + height) - 1
     round_ = height <= POINT * width and width <= 2 * height and height <= MARK * size
     if typeset:
@@ -191,13 +193,20 @@ def find_marks(
     marks, used, dots = [], [], []
     for i, box in enumerate(boxes):
         owners = [j for j, b in enumerate(boxes) if j != i and b[3] >= PART * height and near(i, j)]
-        if box[3] >= TALL * height or shares_columns(box, [boxes[j] for j in owners]):
+        if box[3] >= TALL * height:
             continue
+        kind = dot_kind(box, band, typeset)
+        if shares_columns(box, [boxes[j] for j in owners]):
+            # a typed digit is one stroke: a mark under its overhang is not part of it, a
+            # comma (hanging below the baseline), or else unread (a point, or a colon's lower
+            # dot whose upper one touches the digit)
+            if not typeset or kind not in (".", ","):
+                continue
+            kind = kind if kind == "," else UNREAD
         if is_minus(box, band):
             marks.append(Mark("-", box, fit(box, "-")))
             used.append(i)
             continue
-        kind = dot_kind(box, band, typeset)
         if kind == UNREAD and owners and band.place(box[1] + box[3] / 2) < LOW:
             continue  # high up near a digit: a fragment of it, more likely than a mark
         if kind:
@@ -292,7 +301,7 @@ def spaces(
         centres = [(left + right) / 2 for left, right in spans]
         steps = {i: centres[i + 1] - centres[i] for i in between}
         typical = float(np.median(list(steps.values())))
-        wide = [i for i in between if gaps[i] > TYPE_GAP * height]  # digits that touch: none
+        wide = [i for i in between if gaps[i] > TYPE_GAP * height]  # a cut between touching: none
         return [i for i in wide if steps[i] > TYPE_SPACE * typical]
     typical = max(float(np.median(list(gaps.values()))), 1.0)
     return [i for i in between if gaps[i] > SPACE * height and gaps[i] > SPACE_RATIO * typical]

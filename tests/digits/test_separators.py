@@ -48,6 +48,29 @@ def test_in_type_a_comma_is_what_hangs_below_the_baseline() -> None:
     assert [m.char for m in found] == ["."]
 
 
+def test_in_type_a_mark_under_a_digits_overhang_is_no_part_of_it() -> None:
+    """A typed digit is one stroke: a comma or point sharing a digit's columns near its ink
+    (under an italic 5's curve) is a mark, read where it must be a comma, else unread (it may
+    be a colon's lower dot whose upper one touches the digit)."""
+    digits = [(x, 100, 60, 100) for x in (0, 80, 160, 240)]
+    comma = (50, 196, 14, 24)  # in the first digit's columns, under its curve
+    found, _ = find_marks([*digits, comma], DIGIT, lambda i, j: j == 0)
+    assert [m.char for m in found] == [","]
+    point = (50, 188, 12, 12)
+    found, _ = find_marks([*digits, point], DIGIT, lambda i, j: j == 0)
+    assert [m.char for m in found] == [UNREAD]
+    written = [(x, 100 + dy, 60, 100) for x, dy in ((0, 0), (80, 12), (160, -6), (240, 9))]
+    found, _ = find_marks([*written, point], DIGIT, lambda i, j: j == 0)
+    assert found == []  # by hand, a stroke under a digit is a piece of it
+
+
+def test_a_screenshots_colon_of_a_few_pixels() -> None:
+    """Dots of 3 by 4 pixels are round to within a pixel: a colon, not a lone point."""
+    digits = [(x, 8, 10, 18) for x in (0, 14, 34, 48)]
+    found, _ = find_marks([*digits, (28, 13, 3, 4), (28, 23, 3, 3)], 18, lambda i, j: True)
+    assert [m.char for m in found] == [":"]
+
+
 def test_a_mark_that_fits_no_rule_is_unread_not_dropped() -> None:
     """A mark a point or a comma could be (round, hanging a little), or one at half height,
     is never read as a separator or left to be dropped: it makes the number refused."""
@@ -88,6 +111,8 @@ def test_a_space_is_a_gap_much_wider_than_the_others() -> None:
     typed = [(0, 40), (48, 88), (96, 136), (160, 200), (208, 248)]
     assert spaces(typed, 60, typeset=True) == [2]
     assert spaces(typed, 60) == []  # written by hand, so narrow a gap is no space
+    condensed = [(0, 37), (37, 79), (79, 112), (126, 169), (169, 205), (205, 238)]  # bold
+    assert spaces(condensed, 60, typeset=True) == [2]  # its space is a fifth of a digit's height
     ones = [(0, 50), (75, 85), (110, 160), (168, 218)]  # 2 1 3 4, tabular
     assert spaces(ones, 60, typeset=True) == []
     handwritten = [(0, 50), (80, 130), (160, 210), (262, 312), (342, 392)]  # wide gaps
