@@ -190,19 +190,20 @@ def find_marks(
     digit's stroke is near it, else left to the digits (a fragment of one)."""
     band = band_of(boxes, height)
     typeset = on_a_baseline([list(b) for b in boxes if b[3] >= TALL * height], band.height)
-    marks, used, dots = [], [], []
+    marks, used, dots, tucked = [], [], [], []
     for i, box in enumerate(boxes):
         owners = [j for j, b in enumerate(boxes) if j != i and b[3] >= PART * height and near(i, j)]
         if box[3] >= TALL * height:
             continue
         kind = dot_kind(box, band, typeset)
         if shares_columns(box, [boxes[j] for j in owners]):
-            # a typed digit is one stroke: a mark under its overhang is not part of it, a
-            # comma (hanging below the baseline), or else unread (a point, or a colon's lower
-            # dot whose upper one touches the digit)
-            if not typeset or kind not in (".", ","):
+            # under a digit's overhang: a colon's lower dot where a dot stands above it; in
+            # type (a digit is one stroke) a comma, or an unread point (a colon's lower dot
+            # whose upper one touches the digit); by hand, a piece of the digit
+            if kind == ".":
+                tucked.append((i, box))
+            if not typeset or kind != ",":
                 continue
-            kind = kind if kind == "," else UNREAD
         if is_minus(box, band):
             marks.append(Mark("-", box, fit(box, "-")))
             used.append(i)
@@ -216,17 +217,21 @@ def find_marks(
     found: list[tuple[Mark, list[int]]] = [(mark, [i]) for mark, i in zip(marks, used, strict=True)]
     for i, box, _, owned in (dot for dot in dots if dot[2] == "dot"):
         below = [low for low in lows if stacked(box, low[1])]
+        below = below or [(j, low, ".") for j, low in tucked if stacked(box, low)]
         if not below and not owned:  # a dot high up, alone
             unread.append((i, box))
         elif below:  # a colon: a dot above a point
             j, low_box, _ = below[0]
-            lows.remove(below[0])
+            if below[0] in lows:
+                lows.remove(below[0])
+            else:
+                tucked.remove((j, low_box))
             x = min(box[0], low_box[0])
             right = max(box[0] + box[2], low_box[0] + low_box[2])
             whole = (x, box[1], right - x, low_box[1] + low_box[3] - box[1])
             found.append((Mark(":", whole, min(fit(box, "."), fit(low_box, "."))), [i, j]))
     found += [(Mark(kind, box, fit(box, kind)), [i]) for i, box, kind in lows]
-    found += [(Mark(UNREAD, box, 0.0), [i]) for i, box in unread]
+    found += [(Mark(UNREAD, box, 0.0), [i]) for i, box in unread + (tucked if typeset else [])]
     found = placed([b for b in boxes if b[3] >= TALL * height], found, band)
     return sorted((m for m, _ in found), key=lambda m: m.left), [i for _, ii in found for i in ii]
 
