@@ -62,7 +62,7 @@ def test_in_type_a_mark_under_a_digits_overhang_is_no_part_of_it() -> None:
     written = [(x, 100 + dy, 60, 100) for x, dy in ((0, 0), (80, 12), (160, -6), (240, 9))]
     found, _ = find_marks([*written, point], DIGIT, lambda i, j: j == 0)
     assert found == []  # by hand, a stroke under a digit is a piece of it
-    colon = [(54, 130, 12, 12), point]  # ... unless a dot stands above it: a colon
+    colon = [(62, 130, 12, 12), point]  # ... unless a dot stands above it: a colon
     found, _ = find_marks([*written, *colon], DIGIT, lambda i, j: j == 0)
     assert [m.char for m in found] == [":"]
 
