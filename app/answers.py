@@ -10,7 +10,7 @@ import base64
 import numpy as np
 
 from app.core.errors import ErrorBody
-from app.data_plane import Answers, DataPlane, NumberAnswer
+from app.data_plane import UNSURE, Answers, DataPlane, NumberAnswer
 from app.schemas import DigitReading, NumberReading, Prediction, SeparatorReading
 from app.uploads import Upload
 from app.versions import Lease
@@ -116,9 +116,9 @@ async def one_digit(
 
 
 def whole_number(reading: NumberReading, number: NumberAnswer, always_guess: bool) -> NumberReading:
-    """A number read (/read, the page): its reading, or, where a part does not look like a digit
-    or a mark is no separator it can tell, and the client did not ask `always_guess`, a 422
-    `not_a_digit` naming them, with the reading."""
+    """A number read (/read, the page): its reading, or, where a part does not look like a digit,
+    a mark is no separator it can tell or a digit is read too unsure, and the client did not ask
+    `always_guess`, a 422 `not_a_digit` naming them, with the reading."""
     if not number.refused or always_guess:
         return reading
     named = []
@@ -130,5 +130,10 @@ def whole_number(reading: NumberReading, number: NumberAnswer, always_guess: boo
         named.append(
             f'The mark at character {at} of "{number.text}" is neither a digit nor a separator '
             "it can tell (a point or a comma, say)."
+        )
+    if number.unsure and not named:
+        which = ", ".join(map(str, number.unsure))
+        named.append(
+            f'Digit {which} of "{number.text}" is read too unsure to answer (below {UNSURE:.0%}).'
         )
     raise NotADigit(reading.model_dump(mode="json"), " ".join(named))

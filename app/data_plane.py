@@ -28,6 +28,10 @@ from digits.segment import MAX_DIGITS, Reading, Segment, upload_box
 from digits.separators import UNREAD
 
 SURE = 0.9  # a number sent as one digit is named only where each of its digits is read this sure
+# /read refuses a number with a digit read less sure than this: chosen on validation numbers (MNIST
+# digits, other hands, typed) as the highest threshold where each step up still refuses one wrong
+# text for every two right ones it loses (a wrong text costs more than a refusal; bench/results.md)
+UNSURE = 0.8
 
 
 @dataclass
@@ -79,9 +83,16 @@ class NumberAnswer:
         return [s for s in self.separators if s.char == UNREAD]
 
     @property
+    def unsure(self) -> list[int]:
+        """The digits (counted from 1) read less sure than UNSURE: such a number is about as
+        often wrong as right."""
+        confidences = self.answers.probabilities.max(axis=1)
+        return [n for n, confidence in enumerate(confidences.tolist(), 1) if confidence < UNSURE]
+
+    @property
     def refused(self) -> bool:
         """Whether the number is refused unless the client asked `always_guess`."""
-        return bool(self.strangers or self.unread)
+        return bool(self.strangers or self.unread or self.unsure)
 
 
 @dataclass

@@ -149,6 +149,35 @@ def test_a_mark_it_cannot_tell_is_refused_not_dropped(client, test_digits) -> No
     assert guessed["separators"][0]["char"] == "?" and guessed["separators"][0]["confidence"] == 0
 
 
+def test_a_digit_read_too_unsure_is_refused_not_guessed(client, test_digits) -> None:
+    """A digit halfway between two (a 4 blended with a 9, a 3 with a 5...) beside a clear one:
+    where /read's best guess for it is below UNSURE, the number is refused naming the digit,
+    with the reading; asked to guess, it answers. A number of clear digits is answered."""
+    from app.data_plane import UNSURE
+    from synthesis.numbers import compose, paper
+
+    first = {d: test_digits.images[np.flatnonzero(test_digits.labels == d)[:12]] for d in range(10)}
+    rng = np.random.default_rng(4)
+    unsure = 0
+    for a, b in ((4, 9), (3, 5), (7, 1), (3, 8), (5, 6), (0, 6), (2, 7)):
+        for k in range(12):
+            blend = (first[a][k].astype(float) + first[b][k]) / 2
+            images = np.stack([first[1][0], blend.astype(np.uint8)])
+            data = paper(compose(images, False, rng), rng)
+            guessed = client.post("/read?always_guess=true", content=data).json()
+            if len(guessed["digits"]) != 2 or guessed["digits"][1]["confidence"] >= UNSURE:
+                continue
+            unsure += 1
+            refused = client.post("/read", content=data)
+            assert refused.status_code == 422, refused.text
+            error = refused.json()["error"]
+            assert error["code"] == "not_a_digit" and "Digit 2 of" in error["message"]
+            assert refused.json()["prediction"]["text"] == guessed["text"]
+    assert unsure >= 3  # blends the classifier cannot settle
+    clear = paper(compose(np.stack([first[1][0], first[4][0]]), False, rng), rng)
+    assert client.post("/read", content=clear).json()["text"] == "14"
+
+
 def test_strokes_drawn_at_random_are_answered_never_a_500(client) -> None:
     """Lines, dots and bars drawn at random on blank images of any size (what found a way
     through a part with no piece to read, and a minus joined to nothing): every one is read

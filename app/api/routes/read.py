@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from app.answers import number_reading, whole_number
 from app.api.deps import Running, get_running, leased
 from app.api.routes.predict import ALWAYS_GUESS, ERRORS, SINGLE_BODY
+from app.data_plane import UNSURE
 from app.preparing import open_all
 from app.schemas import NumberReading
 from app.versions import Lease
@@ -29,9 +30,10 @@ INCLUDE_INPUTS = Query(
     "touching digits cut where the piece judge finds whole digits), prepares each as /predict "
     "does and reads them all in one model call; separators (`.` `,` `-` `:`, a date's or a "
     "fraction's `/`, and a space between groups) stand in `text` where they are. At most 32 "
-    "digits. A part that does not look like a digit, or a mark that is neither a digit nor a "
-    "separator it can tell (`?` in the reading), makes the answer a 422 `not_a_digit` naming it, "
-    "with the reading attached: a number is refused rather than read with a mark dropped.",
+    "digits. A part that does not look like a digit, a mark that is neither a digit nor a "
+    "separator it can tell (`?` in the reading), or a digit read below "
+    f"{UNSURE:.0%} confidence makes the answer a 422 `not_a_digit` naming it, with the reading "
+    "attached: a number is refused rather than read with a mark dropped or guessed.",
 )
 async def read(
     request: Request,
