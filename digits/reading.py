@@ -32,13 +32,12 @@ from digits.segment import (
     find_digits,
     model_input,
 )
-from digits.separators import TYPE_HANGS, Mark, fit, hanging, on_a_baseline, spaces
+from digits.separators import Mark, on_a_baseline, spaces
 from digits.served import Judge, SlashReader
 
 WHOLE_SURE = 0.99  # chosen on validation numbers (bench/results.md, "Whole numbers")
 SLASH_WIDEST = 1.1  # a stroke that may be a slash is at most this many digit heights wide ...
 SLASH_SHORTEST = 0.7  # ... and at least this many tall
-COMMA_HEAD = 0.15  # a typed comma's head stands this many digit heights above the baseline
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,6 @@ def pieces_to_read(
         pieces = found.candidates()
     else:
         found, pieces = with_slashes(found, judge_chose(found, judge), slash)
-        found = with_hanging_commas(found, pieces)
     if not pieces:  # only slivers between cuts
         raise ImageRejected(422, "no_digit_found", "No digit found: only specks of ink.")
     return found, pieces, np.stack([model_input(found, s) for s in pieces])
@@ -143,28 +141,6 @@ def with_slashes(
     return replace(found, parts=parts, marks=marks), [s for s in pieces if id(s) not in slashes]
 
 
-def with_hanging_commas(found: Reading, pieces: list[Segment]) -> Reading:
-    """The reading with the commas typed against a digit (one stroke with it, which the judge
-    reads as the digit's piece): where, in type, the piece's ink hangs below the baseline
-    (`digits.separators.hanging`), a comma on the side of the digit it hangs where a digit
-    stands beyond it (else it changes no number, as a mark after the last digit). The digit
-    is read with the comma's ink: it is read right."""
-    commas = []
-    for i, base in hanging([piece.box for piece in pieces], found.height):
-        x, y, width, height = pieces[i].box
-        below = round(base + TYPE_HANGS * found.height / 2)
-        columns = np.flatnonzero(pieces[i].mask[below : y + height, x : x + width].any(axis=0))
-        left, right = x + int(columns[0]), x + int(columns[-1]) + 1
-        top = round(base - COMMA_HEAD * found.height)
-        box = (left, top, right - left, y + height - top)
-        after = left + right >= 2 * x + width
-        if i < len(pieces) - 1 if after else i > 0:
-            commas.append(Mark(",", box, fit(box, ",")))
-    if not commas:
-        return found
-    return replace(found, marks=sorted([*found.marks, *commas], key=lambda mark: mark.left))
-
-
 def best_path(
     found: Reading, pieces: list[Segment], sureness: np.ndarray
 ) -> list[tuple[int, Segment]]:
@@ -204,7 +180,7 @@ def number_text(
     for mark in found.marks:
         box = [round(v * found.scale) for v in mark.box]
         items.append((box[0], box[0] + box[2], mark.char, (box, mark.confidence)))
-    items.sort(key=lambda item: item[0] + item[1])  # by centre: a comma hangs in its digit's box
+    items.sort(key=lambda item: item[:2])
     marks = frozenset(i for i, item in enumerate(items) if item[3] is not None)
     height = found.height * found.scale
     typeset = on_a_baseline(boxes, height)

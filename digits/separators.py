@@ -277,45 +277,11 @@ def on_a_baseline(boxes: list[list[int]], height: float) -> bool:
     if len(boxes) < BASELINE_DIGITS:
         return False
     centres = np.array([x + width / 2 for x, _, width, _ in boxes], float)
-    return (
-        line_through(centres, np.array([y + tall for _, y, _, tall in boxes]), height) is not None
-    )
-
-
-def line_through(centres: np.ndarray, rows: np.ndarray, height: float) -> np.ndarray | None:
-    """The straight line (its polynomial) through points that all lie within ALIGNED digit
-    heights of one; None where they do not."""
+    bottoms = np.array([y + tall for _, y, _, tall in boxes], float)
     if np.ptp(centres) == 0:
-        return None
-    line = np.polyfit(centres, np.asarray(rows, float), 1)
-    return line if np.abs(rows - np.polyval(line, centres)).max() <= ALIGNED * height else None
-
-
-def hanging(boxes: list[tuple[int, int, int, int]], height: float) -> list[tuple[int, float]]:
-    """In type, the digits (their boxes) that reach TYPE_HANGS below the baseline the others
-    stand on, their tops level with the others' (a comma typed against a digit, one stroke
-    with it, hangs there; a handwritten digit set low is low at its top too): their indexes
-    and the baseline's row at each; none where the others are not type (fewer than
-    BASELINE_DIGITS in all, or their tops or bottoms not on a line)."""
-    if len(boxes) < BASELINE_DIGITS:
-        return []
-    centres = np.array([x + width / 2 for x, _, width, _ in boxes], float)
-    tops = np.array([y for _, y, _, _ in boxes], float)
-    bottoms = tops + [tall for _, _, _, tall in boxes]
-    low = bottoms - np.median(bottoms) >= TYPE_HANGS * height
-    if not low.any() or (~low).sum() < BASELINE_DIGITS - 1:
-        return []
-    baseline = line_through(centres[~low], bottoms[~low], height)
-    topline = line_through(centres[~low], tops[~low], height)
-    if baseline is None or topline is None:
-        return []
-    found = []
-    for i in np.flatnonzero(low):
-        level = abs(tops[i] - np.polyval(topline, centres[i])) <= ALIGNED * height
-        base = float(np.polyval(baseline, centres[i]))
-        if level and bottoms[i] - base >= TYPE_HANGS * height:
-            found.append((int(i), base))
-    return found
+        return False
+    line = np.polyfit(centres, bottoms, 1)
+    return float(np.abs(bottoms - np.polyval(line, centres)).max()) <= ALIGNED * height
 
 
 def spaces(

@@ -9,13 +9,7 @@ import numpy as np
 import pytest
 
 from digits.preprocess import open_image
-from digits.reading import (
-    Placed,
-    number_text,
-    pieces_to_read,
-    slash_candidates,
-    with_hanging_commas,
-)
+from digits.reading import Placed, number_text, pieces_to_read, slash_candidates
 from digits.segment import Reading, Segment
 from digits.separators import Mark
 from digits.served import load_model
@@ -96,34 +90,6 @@ def test_a_slash_is_looked_for_only_between_digits() -> None:
     found = Reading(parts=[], ink=np.zeros((1, 1)), scale=1.0, height=20.0)
     pieces = [piece(8, 20), piece(8, 20), piece(30, 20), piece(8, 10), piece(8, 20), piece(8, 20)]
     assert slash_candidates(found, pieces) == [1, 4]
-
-
-def test_a_comma_typed_against_its_digit_is_found_where_it_hangs() -> None:
-    """Four typed digits (blocks on one baseline, tops level), the second one stroke with a
-    comma hanging at its right: a comma after it. The same ink at the last digit's right
-    changes no number; a digit set low (its top low too), as a hand sets it, has none."""
-
-    def block(x: int, top: int = 10, bottom: int = 30, tail: bool = False) -> Segment:
-        mask = np.zeros((40, 120), bool)
-        mask[top:bottom, x : x + 12] = True
-        if tail:  # the comma's tail, below the baseline at the digit's right
-            mask[bottom : bottom + 4, x + 9 : x + 12] = True
-        rows, columns = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-        box = (int(columns[0]), int(rows[0]), len(columns), int(rows[-1] - rows[0] + 1))
-        return Segment(mask, box)
-
-    found = Reading(parts=[], ink=np.zeros((40, 120)), scale=1.0, height=20.0)
-    pieces = [block(0), block(20, tail=True), block(40), block(60)]
-    marks = with_hanging_commas(found, pieces).marks
-    assert [m.char for m in marks] == [","] and 29 <= marks[0].left <= 31
-    text, _ = number_text(
-        with_hanging_commas(found, pieces), [list(p.box) for p in pieces], [8] * 4
-    )
-    assert text == "88,88"
-    last = [block(0), block(20), block(40), block(60, tail=True)]
-    assert with_hanging_commas(found, last).marks == []
-    set_low = [block(0), block(20, top=13, bottom=33), block(40), block(60)]
-    assert with_hanging_commas(found, set_low).marks == []
 
 
 def test_dates_and_fractions_are_read_with_their_slashes(shipped, sample_digits) -> None:
