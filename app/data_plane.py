@@ -125,8 +125,7 @@ class DataPlane:
         """The number in one opened image: its pieces found in a worker thread, every piece to
         read in one model call. Captured as `predict` captures, as the text (or `not_a_digit`
         where it is refused: a digit does not look like one or is unsure, a mark is unread, and
-        the client did not ask
-        `always_guess`)."""
+        the client did not ask `always_guess`)."""
         judge, slash = lease.model.judge, lease.model.slash
         found, pieces, inputs = await run_in_threadpool(pieces_to_read, image, judge, slash)
         probabilities, scores = split(await lease.submit(inputs))
