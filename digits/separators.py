@@ -201,7 +201,7 @@ def find_marks(
             # type (a digit is one stroke) a comma, or an unread point (a colon's lower dot
             # whose upper one touches the digit); by hand, a piece of the digit
             if kind == ".":
-                tucked.append((i, box))
+                tucked.append((i, box, kind))
             if not typeset or kind != ",":
                 continue
         if is_minus(box, band):
@@ -216,22 +216,19 @@ def find_marks(
     unread = [dot[:2] for dot in dots if dot[2] == UNREAD]
     found: list[tuple[Mark, list[int]]] = [(mark, [i]) for mark, i in zip(marks, used, strict=True)]
     for i, box, _, owned in (dot for dot in dots if dot[2] == "dot"):
-        below = [low for low in lows if stacked(box, low[1])]
-        below = below or [(j, low, ".") for j, low in tucked if stacked(box, low)]
+        below = [low for low in lows + tucked if stacked(box, low[1])]  # a free point first
         if not below and not owned:  # a dot high up, alone
             unread.append((i, box))
         elif below:  # a colon: a dot above a point
             j, low_box, _ = below[0]
-            if below[0] in lows:
-                lows.remove(below[0])
-            else:
-                tucked.remove((j, low_box))
+            (lows if below[0] in lows else tucked).remove(below[0])
             x = min(box[0], low_box[0])
             right = max(box[0] + box[2], low_box[0] + low_box[2])
             whole = (x, box[1], right - x, low_box[1] + low_box[3] - box[1])
             found.append((Mark(":", whole, min(fit(box, "."), fit(low_box, "."))), [i, j]))
     found += [(Mark(kind, box, fit(box, kind)), [i]) for i, box, kind in lows]
-    found += [(Mark(UNREAD, box, 0.0), [i]) for i, box in unread + (tucked if typeset else [])]
+    unread += [(i, box) for i, box, _ in tucked] if typeset else []
+    found += [(Mark(UNREAD, box, 0.0), [i]) for i, box in unread]
     found = placed([b for b in boxes if b[3] >= TALL * height], found, band)
     return sorted((m for m, _ in found), key=lambda m: m.left), [i for _, ii in found for i in ii]
 
