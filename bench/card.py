@@ -14,7 +14,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bench.harness import MODEL_DIR
+from tests.harness import MODEL_DIR
 
 
 def rows(card: dict, name: str) -> list[str]:

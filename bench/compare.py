@@ -19,8 +19,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench.harness import MODEL_DIR, REPO, running_service
 from bench.serve import run_wrk, spread, upload_bodies, wrk_script
+from tests.harness import MODEL_DIR, REPO, running_service
 
 
 def worktree(revision: str) -> Path:

@@ -31,10 +31,10 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from bench.harness import MODEL_DIR, running_service
 from digits.repository import publish
 from synthesis.styles import on_canvas, on_paper
 from synthesis.writers import WRITERS, written
+from tests.harness import MODEL_DIR, running_service
 
 OPERATOR = {"X-API-Key": "operator-key"}
 SEEDS = {"corrections": 100, "held_out": 200}

@@ -28,11 +28,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from app.batching import MicroBatcher
 from app.core.config import Settings
-from bench.harness import rotated
 from bench.serve import spread
 from digits.contract import INPUT_SHAPE, MODEL_FILENAME
 from digits.runtime import LiteRTModel
 from digits.served import load_model
+from tests.harness import rotated
 from training.data import VENDORED_MNIST, load_idx_dir
 
 BATCHES = (1, 8, 64)  # 64: the service's largest model call (DIGITS_BATCH_MAX_SIZE)

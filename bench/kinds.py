@@ -78,7 +78,7 @@ def rows(kind: str, counts: dict[str, tuple[int, int, int, int]]) -> list[str]:
 
 def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    from bench.harness import make_client  # the app in-process, on the committed model
+    from tests.harness import make_client  # the app in-process, on the committed model
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=400, help="uploads per kind and style")

@@ -26,9 +26,9 @@ from app.core.config import Settings
 from app.data_plane import Answers
 from app.main import create_app
 from app.uploads import Upload
-from bench.harness import MODEL_DIR, png_bytes, rotated
 from bench.serve import spread
 from digits.preprocess import open_image, to_model_input
+from tests.harness import MODEL_DIR, png_bytes, rotated
 from training.data import VENDORED_MNIST, load_idx_dir
 
 

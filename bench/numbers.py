@@ -22,9 +22,9 @@ import time
 
 import numpy as np
 
-from bench.harness import rotated
 from synthesis.numbers import NUMBER_STYLES as STYLES
 from synthesis.numbers import SEPARATED, numbers, separated_numbers, typed_numbers
+from tests.harness import rotated
 from training.data import VENDORED_MNIST, Digits, load_idx_dir, mnist_digits
 
 
@@ -164,7 +164,7 @@ def compose_one(text: str) -> np.ndarray:
 
 def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    from bench.harness import make_client  # the app in-process, on the committed model
+    from tests.harness import make_client  # the app in-process, on the committed model
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=300, help="numbers per spacing")

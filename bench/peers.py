@@ -35,7 +35,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from bench.harness import (
+from bench.serve import Load, run_wrk, spread
+from tests.harness import (
     ARTIFACTS,
     MODEL_DIR,
     MULTIPART_BOUNDARY,
@@ -46,7 +47,6 @@ from bench.harness import (
     rotated,
     running_service,
 )
-from bench.serve import Load, run_wrk, spread
 from training.data import VENDORED_MNIST, load_idx_dir
 
 PEERS = REPO / ".cache" / "peers"

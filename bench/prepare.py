@@ -19,11 +19,11 @@ from types import ModuleType
 import numpy as np
 from PIL import Image
 
-from bench.harness import REPO, rotated
 from bench.serve import spread
 from digits import preprocess
 from digits.contract import MAX_PIXELS
 from synthesis.uploads import mnist_png, phone_photo, rgba_canvas, scanned_page
+from tests.harness import REPO, rotated
 from training.data import VENDORED_MNIST, load_idx_dir
 
 

@@ -19,11 +19,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.harness import make_client, rotated, running_service
 from bench.serve import run_wrk, spread, upload_bodies, wrk_script
 from synthesis.nondigits import HELD_OUT_FONTS, KINDS, upload
 from synthesis.styles import STYLES as NONDIGIT_STYLES
 from synthesis.uploads import STYLES
+from tests.harness import make_client, rotated, running_service
 from training.data import VENDORED_MNIST, load_idx_dir
 
 HELD_OUT_SEED = 70_000  # a seed none of the detector's sets used

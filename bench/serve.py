@@ -32,10 +32,10 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from bench.harness import MODEL_DIR, MULTIPART_BOUNDARY, multipart_body, rotated, running_service
 from digits.card import ModelCard
 from digits.runtime import LiteRTModel
 from synthesis.uploads import STYLES
+from tests.harness import MODEL_DIR, MULTIPART_BOUNDARY, multipart_body, rotated, running_service
 from training.data import VENDORED_MNIST, load_idx_dir
 
 CONCURRENCY = (1, 8, 32, 64)

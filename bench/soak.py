@@ -28,9 +28,9 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from bench.harness import rotated, running_service
 from bench.serve import spread
 from synthesis.uploads import mnist_png, phone_photo, rgba_canvas, scanned_page
+from tests.harness import rotated, running_service
 from training.data import VENDORED_MNIST, load_idx_dir
 
 

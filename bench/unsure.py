@@ -55,7 +55,7 @@ def answered(client, uploads) -> list[tuple[str, bool, float]]:
 
 def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    from bench.harness import make_client  # the app in-process, on the committed model
+    from tests.harness import make_client  # the app in-process, on the committed model
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=300, help="numbers per kind and spacing")

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from bench.harness import MODEL_DIR, make_client, running_service
 from digits.contract import SERVING_FILENAME
 from digits.runtime import LiteRTModel
+from tests.harness import MODEL_DIR, make_client, running_service
 from tests.postgres import fresh_database, postgres_server
 from tests.postgres import why_not as postgres_why_not
 from training.data import VENDORED_MNIST, Digits, load_idx_dir

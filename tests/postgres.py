@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.harness import free_port
+from tests.harness import free_port
 
 USER = "postgres"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.harness import png_bytes
 from tests.app.bad_inputs import CASES
+from tests.harness import png_bytes
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from bench.harness import free_port, make_client, png_bytes
 from synthesis.numbers import compose, paper
+from tests.harness import free_port, make_client, png_bytes
 
 OPERATOR = {"X-API-Key": "operator-key"}
 

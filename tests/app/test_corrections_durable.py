@@ -11,7 +11,7 @@ from contextlib import ExitStack
 
 import httpx
 
-from bench.harness import png_bytes, running_service
+from tests.harness import png_bytes, running_service
 from tests.postgres import fresh_database
 
 CLIENTS = 32

@@ -9,7 +9,7 @@ import time
 
 import httpx
 
-from bench.harness import MULTIPART_BOUNDARY, multipart_body, png_bytes, running_service
+from tests.harness import MULTIPART_BOUNDARY, multipart_body, png_bytes, running_service
 
 
 def slow_upload(url: str, body: bytes, seconds: float, result: dict) -> None:

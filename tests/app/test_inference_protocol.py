@@ -12,8 +12,8 @@ import pytest
 import tritonclient.http as triton
 from tritonclient.utils import InferenceServerException
 
-from bench.harness import png_bytes
 from digits.contract import INPUT_SHAPE
+from tests.harness import png_bytes
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +229,7 @@ def test_unknown_routes_and_models_answer_in_the_protocols_shape(client) -> None
 
 
 def test_infer_takes_the_api_key_when_one_is_set(sample_digits) -> None:
-    from bench.harness import make_client
+    from tests.harness import make_client
 
     body = pixels_request([1, 28, 28, 1], sample_digits.images[0].astype(float).ravel().tolist())
     with make_client(api_key="k") as keyed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from bench.harness import REPO, make_client
+from tests.harness import REPO, make_client
 
 BLOCK_TRAINING = (
     "import sys\n"
@@ -36,7 +36,7 @@ def test_the_core_imports_neither_side_nor_fastapi() -> None:
 
 
 def test_the_benchmark_baseline_is_mounted_only_when_asked_for(sample_digits) -> None:
-    from bench.harness import png_bytes
+    from tests.harness import png_bytes
 
     upload = {"file": ("d.png", png_bytes(sample_digits.images[0]), "image/png")}
     with make_client() as default:

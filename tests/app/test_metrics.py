@@ -8,7 +8,7 @@ import pytest
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_prometheus
 
-from bench.harness import MODEL_DIR, make_client, png_bytes
+from tests.harness import MODEL_DIR, make_client, png_bytes
 
 
 def test_json_metrics_are_the_stored_measurements(client) -> None:

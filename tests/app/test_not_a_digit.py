@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from bench.harness import MODEL_DIR, make_client, png_bytes
 from synthesis.nondigits import HELD_OUT_FONTS, KINDS, upload
 from synthesis.styles import STYLES as NONDIGIT_STYLES
 from synthesis.uploads import STYLES
+from tests.harness import MODEL_DIR, make_client, png_bytes
 
 CARD = json.loads((MODEL_DIR / "metrics.json").read_text())
 HELD_OUT_SEED = 50_000  # none of the detector's training or validation seeds

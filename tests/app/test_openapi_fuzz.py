@@ -31,8 +31,8 @@ from schemathesis.specs.openapi.checks import (
 
 from app.core.config import Settings
 from app.main import create_app
-from bench.harness import running_service
 from synthesis.uploads import STYLES
+from tests.harness import running_service
 from training.data import VENDORED_MNIST, load_idx_dir
 
 # Not run: `positive_data_acceptance` expects every schema-valid body to be accepted, but a

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.harness import make_client, png_bytes
 from synthesis.uploads import STYLES
+from tests.harness import make_client, png_bytes
 
 
 def test_multipart_upload(client, sample_digits) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.harness import png_bytes
 from synthesis.numbers import NUMBER_STYLES, compose_text, numbers, separated_numbers
+from tests.harness import png_bytes
 from training.data import mnist_digits
 
 SPACED_FLOOR = 0.95  # measured 0.995 on 200 validation numbers; a regression falls below
@@ -86,8 +86,8 @@ def test_without_a_piece_judge_the_classifier_chooses_the_cuts(tmp_path, test_di
     import json
     import shutil
 
-    from bench.harness import MODEL_DIR, make_client
     from digits.repository import served_files
+    from tests.harness import MODEL_DIR, make_client
 
     for name in served_files(MODEL_DIR):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)

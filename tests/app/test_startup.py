@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.harness import REPO
 from digits.contract import SERVING_FILENAME
-from tests.helpers import model_copy
+from tests.harness import REPO, model_copy
 
 
 def start_server(model_dir: Path) -> subprocess.CompletedProcess:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bench.harness import png_bytes
+from tests.harness import png_bytes
 
 
 def element_text(html: str, element_id: str) -> str:
@@ -52,7 +52,7 @@ def test_the_page_says_what_is_stored(client) -> None:
     says how many and for how long."""
     page = client.get("/").text
     assert "not stored, unless you send a correction." in page
-    from bench.harness import make_client
+    from tests.harness import make_client
 
     with make_client(capture_percent=5, capture_days=7) as capturing:
         assert "5% of answered images are kept for 7 days" in capturing.get("/").text

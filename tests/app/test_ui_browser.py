@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 import pytest
 from PIL import Image
 
-from bench.harness import ARTIFACTS, MODEL_DIR, png_bytes
 from synthesis.styles import encode
+from tests.harness import ARTIFACTS, MODEL_DIR, png_bytes
 
 pytestmark = pytest.mark.browser
 SCREENED = "not_a_digit" in json.loads((MODEL_DIR / "metrics.json").read_text())

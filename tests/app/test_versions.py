@@ -13,10 +13,10 @@ import httpx
 import numpy as np
 import pytest
 
-from bench.harness import MODEL_DIR, make_client, png_bytes, running_service
 from digits.contract import SERVING_FILENAME
 from digits.repository import CHECKSUMS_FILENAME, publish
 from digits.runtime import LiteRTModel
+from tests.harness import MODEL_DIR, make_client, png_bytes, running_service
 
 FULL, FAST = MODEL_DIR, MODEL_DIR / "fast"  # two different models: their answers tell them apart
 

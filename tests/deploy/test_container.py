@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bench.harness import REPO, free_port, png_bytes
+from tests.harness import REPO, free_port, png_bytes
 
 pytestmark = pytest.mark.docker
 IMAGE = "digit-service:test"

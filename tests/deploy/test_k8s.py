@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from app.core.config import Settings
-from bench.harness import REPO
+from tests.harness import REPO
 
 K8S = REPO / "deploy" / "k8s"
 MANIFESTS = sorted(p for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")

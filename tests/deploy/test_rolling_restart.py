@@ -17,8 +17,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bench.harness import REPO, free_port, png_bytes
 from tests.deploy.test_container import daemon_answers, docker
+from tests.harness import REPO, free_port, png_bytes
 
 pytestmark = pytest.mark.docker
 CONCURRENCY, SECONDS, STOP_AT, KILL_AT = 16, 20.0, 6.0, 12.0

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from bench.harness import MODEL_DIR
 from digits.card import CardError, ModelCard
+from tests.harness import MODEL_DIR
 
 
 def test_the_committed_card_round_trips_unchanged(tmp_path) -> None:

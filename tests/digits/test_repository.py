@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from bench.harness import MODEL_DIR
 from digits.repository import (
     CHECKSUMS_FILENAME,
     fingerprint,
@@ -17,6 +16,7 @@ from digits.repository import (
     versions,
 )
 from digits.runtime import ModelLoadError
+from tests.harness import MODEL_DIR
 from training.publish import main as publish_main
 
 

@@ -7,9 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from bench.harness import MODEL_DIR
 from digits.contract import SERVING_FILENAME, as_model_input
 from digits.runtime import LiteRTModel, interpreter_class
+from tests.harness import MODEL_DIR
 from training.data import Digits
 
 

@@ -9,13 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.harness import MODEL_DIR
 from digits.cascade import unsure
 from digits.contract import METRICS_FILENAME, SERVING_FILENAME, as_model_input
 from digits.runtime import LiteRTModel
 from digits.screening import split, temper
 from digits.served import load_model
-from tests.helpers import model_copy
+from tests.harness import MODEL_DIR, model_copy
 from training.data import Digits
 
 

@@ -8,10 +8,9 @@ import shutil
 import numpy as np
 import pytest
 
-from bench.harness import MODEL_DIR
 from digits.card import ModelCard
 from digits.contract import METRICS_FILENAME
-from tests.helpers import model_copy
+from tests.harness import MODEL_DIR, model_copy
 from training.cascade import THRESHOLDS, calibrate, main, measure, pick_threshold, same_split
 from training.data import DataError, Digits
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bench.harness import MODEL_DIR
 from digits.contract import INPUT_SHAPE, SERVING_FILENAME, as_model_input
+from tests.harness import MODEL_DIR
 from training.data import MNIST_SHA256
 from training.evaluate import evaluate
 from training.litert import TOLERANCE, run_litert

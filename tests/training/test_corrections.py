@@ -65,8 +65,8 @@ def test_random_wrong_labels_are_left_out(tmp_path, continental_ones) -> None:
 def test_a_flood_of_wrong_labels_is_refused_before_training(tmp_path, continental_ones) -> None:
     """300-odd random wrong labels: what survives the neighbours' vote is what the served model
     already answers, so nothing is trained and nothing reaches the repository."""
-    from bench.harness import MODEL_DIR
     from digits.repository import publish, versions
+    from tests.harness import MODEL_DIR
     from training.corrections import main
 
     images = np.concatenate([continental_ones, continental_ones[::-1], continental_ones[:60]])

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from bench.harness import MODEL_DIR
+from tests.harness import MODEL_DIR
 from training.evaluate import auroc, fit_temperature, refused_at, reliability
 
 

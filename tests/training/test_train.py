@@ -9,8 +9,8 @@ import keras
 import numpy as np
 import pytest
 
-from bench.harness import MODEL_DIR
 from digits.contract import as_model_input
+from tests.harness import MODEL_DIR
 from training.cli import main
 from training.data import VENDORED_MNIST, Digits, load_idx_dir
 from training.distill import LABEL_WEIGHT, distillation_loss

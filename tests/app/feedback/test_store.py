@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 
 from app.feedback.store import FeedbackStore, Unavailable, new_id, now, pack, unpack
 from app.feedback.tables import CapturedAnswer, Correction
-from bench.harness import free_port
+from tests.harness import free_port
 
 
 @pytest.fixture
@@ -116,7 +116,7 @@ def test_the_migrate_command_brings_a_database_to_the_latest_revision(database_u
     import subprocess
     import sys
 
-    from bench.harness import REPO
+    from tests.harness import REPO
 
     done = subprocess.run(
         [sys.executable, "-m", "app.feedback", "migrate"],

@@ -1,10 +1,12 @@
-"""The benchmarks' harness, shared with the tests: the service started as the README starts it,
-and uploads encoded as clients send them. Imports nothing from tests/."""
+"""The one home of what the tests (and the benchmarks, which stand on it) share: the service
+started as the README starts it or in-process, uploads encoded as clients send them, the
+committed model and copies of it to change."""
 
 from __future__ import annotations
 
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -26,6 +28,13 @@ from app.main import create_app
 REPO = Path(__file__).resolve().parent.parent
 MODEL_DIR = REPO / "model"
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", REPO / "artifacts"))
+
+
+def model_copy(target: Path) -> Path:
+    """A copy of the committed model folder to change: what serving and calibrating read (the
+    TensorFlow SavedModel and the plots left out)."""
+    shutil.copytree(MODEL_DIR, target, ignore=shutil.ignore_patterns("saved_model", "*.png"))
+    return target
 
 
 def png_bytes(pixels: np.ndarray, mode: str = "L") -> bytes:
