@@ -86,26 +86,47 @@ def read_card(model_dir: Path) -> ModelCard:
         raise ModelLoadError(str(exc)) from None
 
 
-def calibrated_files(model_dir: Path, checksums: dict[str, str]) -> bool:
-    return all(
+@dataclass(frozen=True)
+class Part:
+    """A part of the served model that its card measured, and what the log says where its files
+    are not the measured ones."""
+
+    name: str
+    instead: str  # what answers without it
+    fix: str  # the command that measures it again
+
+
+CASCADE = Part("the cascade", f"serving {SERVING_FILENAME} alone", "python -m training cascade")
+SCREENING = Part(
+    "the not-a-digit detector",
+    "answering every image with a digit",
+    "python -m training detector calibrate",
+)
+JUDGE = Part(
+    "the piece judge", "/read chooses cuts by the classifier alone", "python -m training judge"
+)
+SLASH = Part("the slash reader", "/read reads a slash as a digit", "python -m training slash")
+
+
+def measured(model_dir: Path, checksums: dict[str, str], part: Part) -> bool:
+    """Whether a part's files are the ones its card's figures were measured on (by sha256): with
+    other files its threshold would be a guess, so the part is left out, and the log says so."""
+    if all(
         (model_dir / name).is_file() and sha256(model_dir / name) == digest
         for name, digest in checksums.items()
+    ):
+        return True
+    log.warning(
+        "%s: %s was measured on other model files; %s (recalibrate: %s %s)",
+        *(model_dir, part.name, part.instead, part.fix, model_dir),
     )
+    return False
 
 
 def open_cascade(
     model_dir: Path, full: LiteRTModel, record: CascadeRecord, threads: int
 ) -> Cascade | None:
-    """The calibrated cascade, or None (with a warning) where its files are not the ones that
-    calibration measured."""
-    if not calibrated_files(model_dir, record.sha256):
-        log.warning(
-            "%s: the cascade was calibrated for other model files; serving %s alone "
-            "(recalibrate: python -m training cascade %s)",
-            model_dir,
-            SERVING_FILENAME,
-            model_dir,
-        )
+    if not measured(model_dir, record.sha256, CASCADE):
         return None
     return Cascade(LiteRTModel.open(model_dir / record.fast_model, threads), full, record.threshold)
 
@@ -113,43 +134,21 @@ def open_cascade(
 def open_screening(
     model_dir: Path, classifier: Network, record: NotADigitRecord, threads: int
 ) -> Screened | None:
-    """The detector and temperature, or None (with a warning) where the files are not the ones
-    they were measured with."""
-    if not calibrated_files(model_dir, record.sha256):
-        log.warning(
-            "%s: the not-a-digit detector was calibrated for other model files; answering every "
-            "image with a digit (recalibrate: python -m training detector calibrate %s)",
-            model_dir,
-            model_dir,
-        )
+    if not measured(model_dir, record.sha256, SCREENING):
         return None
     detector = LiteRTModel.open(model_dir / record.detector, threads, outputs=1)
     return Screened(classifier, detector, record.temperature)
 
 
 def open_judge(model_dir: Path, record: ReadingRecord, threads: int) -> Judge | None:
-    """/read's piece judge, or None (with a warning) where its file is not the one trained."""
-    if not calibrated_files(model_dir, record.sha256):
-        log.warning(
-            "%s: the piece judge is not the file its card names; /read chooses cuts by the "
-            "classifier alone (retrain: python -m training judge %s)",
-            model_dir,
-            model_dir,
-        )
+    if not measured(model_dir, record.sha256, JUDGE):
         return None
     judge = model_dir / record.judge
     return Judge(LiteRTModel.open(judge, threads, outputs=NUM_CLASSES + 1, inputs=CONTEXT_SHAPE))
 
 
 def open_slash(model_dir: Path, record: SlashRecord, threads: int) -> SlashReader | None:
-    """/read's slash reader, or None (with a warning) where its file is not the one trained."""
-    if not calibrated_files(model_dir, record.sha256):
-        log.warning(
-            "%s: the slash reader is not the file its card names; /read reads a slash as a "
-            "digit (retrain: python -m training slash %s)",
-            model_dir,
-            model_dir,
-        )
+    if not measured(model_dir, record.sha256, SLASH):
         return None
     network = LiteRTModel.open(model_dir / record.network, threads, outputs=2, inputs=CONTEXT_SHAPE)
     return SlashReader(network, record.threshold)
