@@ -126,10 +126,12 @@ class DataPlane:
         read in one model call. Captured as `predict` captures, as the text (or `not_a_digit`
         where it is refused: a digit does not look like one or is unsure, a mark is unread, and
         the client did not ask `always_guess`)."""
-        judge, slash = lease.model.judge, lease.model.slash
-        found, pieces, inputs = await run_in_threadpool(pieces_to_read, image, judge, slash)
+        model = lease.model
+        found, pieces, inputs = await run_in_threadpool(
+            pieces_to_read, image, model.judge, model.slash, model.gaps
+        )
         probabilities, scores = split(await lease.submit(inputs))
-        chosen = [i for i, _ in chosen_pieces(found, pieces, probabilities, scores, judge)]
+        chosen = [i for i, _ in chosen_pieces(found, pieces, probabilities, scores, model.judge)]
         outputs = probabilities[chosen]
         if scores is not None:
             outputs = np.concatenate([outputs, scores[chosen, np.newaxis]], axis=1)
@@ -158,7 +160,7 @@ class DataPlane:
             return None
         try:
             found, pieces, inputs = await run_in_threadpool(
-                pieces_to_read, image, judge, lease.model.slash
+                pieces_to_read, image, judge, lease.model.slash, lease.model.gaps
             )
         except ImageRejected:
             return None

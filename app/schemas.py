@@ -206,6 +206,12 @@ class ModelInfo(BaseModel):
         "digit: its file, size, threshold and how it measured on validation; null where a "
         "slash is read as a digit",
     )
+    gaps: dict | None = Field(
+        None,
+        description="when /read has a gap reader to find a point or a comma fused to a digit (a "
+        "heavy face's): its file, size, thresholds and how it measured on validation; null "
+        "where only marks standing free of the digits are found",
+    )
 
 
 class ReloadReport(BaseModel):

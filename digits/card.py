@@ -97,6 +97,20 @@ class SlashRecord(Section):
     sha256: dict[str, str]  # the file trained and checked, relative to the model folder
 
 
+class GapRecord(Section):
+    """How /read finds a separator fused to a digit: the network it asks about the gaps between
+    digits where no mark was found, the threshold at which a gap holds a mark (at most
+    `false_marks` of the empty validation gaps reach it) and the sureness at which a point or a
+    comma is put in the text (below it the mark is unread and the number refused)."""
+
+    network: str  # its compiled file, relative to the model folder
+    parameters: int
+    threshold: float  # a gap whose chance of holding a mark reaches it holds one
+    sure: float  # ... named where the mark's own probability reaches this, else unread
+    validation: dict = {}  # at the thresholds: empty gaps marked, marks found and named
+    sha256: dict[str, str]  # the file trained and checked, relative to the model folder
+
+
 @dataclass(frozen=True)
 class Answering:
     """What answers requests: the full model alone, or the cascade in front of it."""
@@ -125,6 +139,7 @@ class ModelCard(Section):
     not_a_digit: NotADigitRecord | None = None
     reading: ReadingRecord | None = None
     slash: SlashRecord | None = None
+    gaps: GapRecord | None = None
 
     @classmethod
     def read(cls, model_dir: Path) -> ModelCard:

@@ -30,10 +30,12 @@ from digits.segment import (
     aspect_fit,
     context_input,
     find_digits,
+    gap_box,
+    gap_input,
     model_input,
 )
-from digits.separators import Mark, on_a_baseline, spaces
-from digits.served import Judge, SlashReader
+from digits.separators import GAP_CLASSES, GAP_NAMED, UNREAD, Mark, on_a_baseline, spaces
+from digits.served import GapReader, Judge, SlashReader
 
 WHOLE_SURE = 0.99  # chosen on validation numbers (bench/results.md, "Whole numbers")
 SLASH_WIDEST = 1.1  # a stroke that may be a slash is at most this many digit heights wide ...
@@ -52,17 +54,22 @@ class Placed:
 
 
 def pieces_to_read(
-    image: Image.Image, judge: Judge | None, slash: SlashReader | None = None
+    image: Image.Image,
+    judge: Judge | None,
+    slash: SlashReader | None = None,
+    gaps: GapReader | None = None,
 ) -> tuple[Reading, list[Segment], np.ndarray]:
     """The number's parts, the pieces the classifier reads and their model inputs: with a judge,
     the pieces it chose (one per digit); without, every candidate, to choose among by the
     classifier's answers (`chosen_pieces`). With a judge and a slash reader, the chosen pieces
-    the reader takes for "/" are marks, not digits."""
+    the reader takes for "/" are marks, not digits; with a gap reader, a mark fused to a digit
+    is found between the chosen pieces."""
     found = find_digits(image)
     if judge is None:
         pieces = found.candidates()
     else:
         found, pieces = with_slashes(found, judge_chose(found, judge), slash)
+        found = with_fused_marks(found, pieces, gaps)
     if not pieces:  # only slivers between cuts
         raise ImageRejected(422, "no_digit_found", "No digit found: only specks of ink.")
     return found, pieces, np.stack([model_input(found, s) for s in pieces])
@@ -111,6 +118,43 @@ def slash_candidates(found: Reading, pieces: list[Segment]) -> list[int]:
         if pieces[i].box[2] <= SLASH_WIDEST * found.height
         and pieces[i].box[3] >= SLASH_SHORTEST * found.height
     ]
+
+
+def gap_marks(found: Reading, pieces: list[Segment]) -> list[list[Mark]]:
+    """The marks found in each gap (k: between pieces k and k + 1, left to right), as
+    `number_text` orders digits and marks."""
+    spans = [(seg.left, seg.right) for seg in pieces]
+    return [
+        [m for m in found.marks if spans[k] < (m.left, m.left + m.box[2]) < spans[k + 1]]
+        for k in range(len(pieces) - 1)
+    ]
+
+
+def unmarked_gaps(found: Reading, pieces: list[Segment]) -> list[int]:
+    """The gaps where no mark was found: where the gap reader looks for one."""
+    return [k for k, marks in enumerate(gap_marks(found, pieces)) if not marks]
+
+
+def with_fused_marks(found: Reading, pieces: list[Segment], gaps: GapReader | None) -> Reading:
+    """The reading with a mark in each gap between two digits where the rules found none and the
+    gap reader finds one (in one call over those gaps): a point or a comma where it is `sure`
+    which, else UNREAD (the number is refused, never answered without it)."""
+    unmarked = unmarked_gaps(found, pieces) if gaps is not None else []
+    if not unmarked:
+        return found
+    contexts = np.stack([gap_input(found, pieces[k], pieces[k + 1]) for k in unmarked])
+    fused = []
+    for k, p in zip(unmarked, gaps.probabilities(contexts).tolist(), strict=True):
+        chance = 1.0 - p[0]
+        if chance < gaps.threshold:
+            continue
+        kind = max(range(1, len(p)), key=p.__getitem__)  # the likeliest mark
+        named = GAP_CLASSES[kind] in GAP_NAMED and p[kind] >= gaps.sure
+        char, sure = (GAP_CLASSES[kind], p[kind]) if named else (UNREAD, chance)
+        fused.append(Mark(char, gap_box(pieces[k], pieces[k + 1]), round(sure, 3)))
+    if not fused:
+        return found
+    return replace(found, marks=sorted([*found.marks, *fused], key=lambda mark: mark.left))
 
 
 def whole_piece(part: Part) -> Segment | None:

@@ -362,15 +362,46 @@ def context_input(reading: Reading, seg: Segment) -> np.ndarray:
     ink around the piece and the piece's own ink, centred on the piece at a scale where the
     number's digit height is fixed. A piece alone cannot say whether it is a whole digit (a
     cut-off stroke of an 8 looks like a 1): with its neighbours and its size in view, it can."""
+    x, y, width, height = seg.box
+    return context_at(reading, x + width / 2, y + height / 2, seg.mask)
+
+
+def gap_input(reading: Reading, left: Segment, right: Segment) -> np.ndarray:
+    """What the gap reader sees between two neighbouring digits: as `context_input` sees a
+    piece, centred between the two, their own ink in the second channel. A point or a comma
+    fused to a digit (a heavy face's) is ink the digit's piece holds below the others' band."""
+    return context_at(reading, *gap_centre(left, right), left.mask | right.mask)
+
+
+def gap_centre(left: Segment, right: Segment) -> tuple[float, float]:
+    """Midway between the two pieces' facing edges, and their band's middle."""
+    top, bottom = band(left, right)
+    return (left.right + right.left) / 2, (top + bottom) / 2
+
+
+def gap_box(left: Segment, right: Segment) -> tuple[int, int, int, int]:
+    """A fused mark's box: the gap between its neighbours (a column where they touch), their
+    band's height."""
+    top, bottom = band(left, right)
+    return min(left.right, right.left), top, max(1, right.left - left.right), bottom - top
+
+
+def band(left: Segment, right: Segment) -> tuple[int, int]:
+    """The rows two pieces span together: top, bottom."""
+    bottoms = left.box[1] + left.box[3], right.box[1] + right.box[3]
+    return min(left.box[1], right.box[1]), max(bottoms)
+
+
+def context_at(reading: Reading, x: float, y: float, own: np.ndarray) -> np.ndarray:
+    """The CONTEXT_SHAPE window of the number's ink centred on (x, y) at a fixed digit height,
+    and in the second channel the ink that `own` (a mask of the working image) holds."""
     rows, cols, _ = CONTEXT_SHAPE
     step = CONTEXT_HEIGHTS * reading.height / rows  # working pixels per context pixel
-    x, y, width, height = seg.box
-    left = round(x + width / 2 - cols * step / 2)
-    top = round(y + height / 2 - rows * step / 2)
+    left, top = round(x - cols * step / 2), round(y - rows * step / 2)
     span = (round(cols * step), round(rows * step))
     ink = window(reading.ink, left, top, *span)
-    own = ink * window(seg.mask, left, top, *span)  # the window only, not the whole image
-    return np.stack([resized(ink, (cols, rows)), resized(own, (cols, rows))], axis=-1)
+    mine = ink * window(own, left, top, *span)  # the window only, not the whole image
+    return np.stack([resized(ink, (cols, rows)), resized(mine, (cols, rows))], axis=-1)
 
 
 def window(image: np.ndarray, left: int, top: int, width: int, height: int) -> np.ndarray:

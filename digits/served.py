@@ -18,6 +18,7 @@ from digits.card import (
     Answering,
     CardError,
     CascadeRecord,
+    GapRecord,
     ModelCard,
     NotADigitRecord,
     ReadingRecord,
@@ -28,6 +29,7 @@ from digits.contract import NUM_CLASSES, SERVING_FILENAME
 from digits.runtime import LiteRTModel, ModelLoadError, sha256
 from digits.screening import Screened
 from digits.segment import CONTEXT_SHAPE
+from digits.separators import GAP_CLASSES
 
 log = logging.getLogger("digits.served")
 
@@ -61,6 +63,21 @@ class SlashReader:
 
 
 @dataclass
+class GapReader:
+    """/read's gap reader: what stands between two digits (`digits.reading.GAP_CLASSES`), and the
+    thresholds chosen on validation. One interpreter, so one caller at a time."""
+
+    network: LiteRTModel
+    threshold: float  # a gap whose chance of holding a mark reaches it holds one ...
+    sure: float  # ... named where the mark's own probability reaches this, else unread
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def probabilities(self, contexts: np.ndarray) -> np.ndarray:
+        with self.lock:
+            return self.network.predict(contexts)
+
+
+@dataclass
 class ServedModel:
     predict: Callable[[np.ndarray], np.ndarray]  # (N, 28, 28, 1) float32 -> (N, 10) probabilities
     card: ModelCard
@@ -69,6 +86,7 @@ class ServedModel:
     cascade: Cascade | None = None
     judge: Judge | None = None  # /read's piece judge, where the model folder has one
     slash: SlashReader | None = None  # /read's slash reader, likewise
+    gaps: GapReader | None = None  # /read's gap reader, likewise
 
     def looks_like_digit(self, digit_scores: np.ndarray | float) -> np.ndarray | bool:
         """Whether digit scores reach the detector's threshold: answered as a digit, not
@@ -106,6 +124,7 @@ JUDGE = Part(
     "the piece judge", "/read chooses cuts by the classifier alone", "python -m training judge"
 )
 SLASH = Part("the slash reader", "/read reads a slash as a digit", "python -m training slash")
+GAPS = Part("the gap reader", "/read drops a point fused to a digit", "python -m training gaps")
 
 
 def measured(model_dir: Path, checksums: dict[str, str], part: Part) -> bool:
@@ -154,6 +173,16 @@ def open_slash(model_dir: Path, record: SlashRecord, threads: int) -> SlashReade
     return SlashReader(network, record.threshold)
 
 
+def open_gaps(model_dir: Path, record: GapRecord, threads: int) -> GapReader | None:
+    if not measured(model_dir, record.sha256, GAPS):
+        return None
+    outputs = len(GAP_CLASSES)
+    network = LiteRTModel.open(
+        model_dir / record.network, threads, outputs=outputs, inputs=CONTEXT_SHAPE
+    )
+    return GapReader(network, record.threshold, record.sure)
+
+
 def load_model(
     model_dir: Path, threads: int = 1, cascade: bool = True, not_a_digit: bool = True
 ) -> ServedModel:
@@ -177,4 +206,5 @@ def load_model(
         cascade=served,
         judge=open_judge(model_dir, card.reading, threads) if card.reading else None,
         slash=open_slash(model_dir, card.slash, threads) if card.slash else None,
+        gaps=open_gaps(model_dir, card.gaps, threads) if card.gaps else None,
     )

@@ -89,6 +89,7 @@ STEPS = {  # `python -m training STEP ...`: the module whose main(argv) runs it
     "detector": "training.detector",  # the not-a-digit detector, and calibration
     "judge": "training.judge",  # /read's piece judge
     "slash": "training.slash",  # /read's slash reader
+    "gaps": "training.gaps",  # /read's gap reader
     "litert": "training.litert",  # recompile model.keras for LiteRT, checked
     "savedmodel": "training.savedmodel",
     "corrections": "training.corrections",  # a new version from people's corrections

@@ -52,14 +52,14 @@ def number_text(rng: np.random.Generator) -> str:
     return "".join("1" if rng.random() < ONES else str(rng.integers(10)) for _ in range(length))
 
 
-def written(text: str, source, fonts, rng: np.random.Generator) -> bytes:
+def written(text: str, source, fonts, rng: np.random.Generator, typed: float = 0.5) -> bytes:
     """`text` as an upload: MNIST digits with pen marks (a plain number's touching, a third of
     the time: the judge cuts them, and a cut piece of a 1 is no slash either), or typed (on
-    paper, a canvas, a photo, a screen), half and half."""
+    paper, a canvas, a photo, a screen), `typed` of the time."""
     from synthesis.styles import STYLES
     from synthesis.typed import typed_ink, typed_on_screen
 
-    if rng.random() < 0.5:
+    if rng.random() < 1 - typed:
         style = list(NUMBER_STYLES)[rng.integers(len(NUMBER_STYLES))]
         if text.isdigit() and rng.random() < 1 / 3:
             return NUMBER_STYLES[style](compose(digits_of(text, source, rng), True, rng), rng)

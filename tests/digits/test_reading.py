@@ -1,5 +1,5 @@
-"""A number's text from its digits and the separators between them; the judge's and the slash
-reader's choices."""
+"""A number's text from its digits and the separators between them; the judge's, the slash
+reader's and the gap reader's choices."""
 
 from __future__ import annotations
 
@@ -9,10 +9,18 @@ import numpy as np
 import pytest
 
 from digits.preprocess import open_image
-from digits.reading import Placed, number_text, pieces_to_read, slash_candidates
+from digits.reading import (
+    Placed,
+    gap_marks,
+    number_text,
+    pieces_to_read,
+    slash_candidates,
+    unmarked_gaps,
+    with_fused_marks,
+)
 from digits.segment import Reading, Segment
-from digits.separators import Mark
-from digits.served import load_model
+from digits.separators import UNREAD, Mark
+from digits.served import GapReader, load_model
 from synthesis.numbers import NUMBER_STYLES, compose_text, separated_text
 
 
@@ -114,3 +122,54 @@ def test_dates_and_fractions_are_read_with_their_slashes(shipped, sample_digits)
         number, _, _ = pieces_to_read(image, shipped.judge, shipped.slash)
         taken += any(m.char == "/" for m in number.marks)
     assert taken == 0
+
+
+class Sayer:
+    """A gap network that says what it is told, gap by gap: the decision around it is tested."""
+
+    def __init__(self, *answers: list[float]) -> None:
+        self.answers, self.asked = np.array(answers, np.float32), 0
+
+    def predict(self, contexts: np.ndarray) -> np.ndarray:
+        self.asked += len(contexts)
+        return self.answers[: len(contexts)]
+
+
+def digit_pieces(*lefts: int) -> list[Segment]:
+    pieces = []
+    for x in lefts:
+        mask = np.zeros((40, 200), bool)
+        mask[5:35, x : x + 14] = True
+        pieces.append(Segment(mask, (x, 5, 14, 30)))
+    return pieces
+
+
+def test_the_gaps_without_a_mark_are_the_ones_asked() -> None:
+    pieces = digit_pieces(10, 40, 70, 100)
+    point = Mark(".", (60, 30, 4, 4), 0.9)  # between the second piece and the third
+    assert gap_marks(reading([point]), pieces) == [[], [point], []]
+    assert unmarked_gaps(reading([point]), pieces) == [0, 2]
+
+
+def test_a_mark_fused_to_a_digit_is_named_where_the_gap_reader_is_sure_else_unread() -> None:
+    """Of three unmarked gaps: one holds a point surely, one a mark that may be a point or a
+    comma, one nothing. The point goes in the text, the doubtful mark is unread (the number is
+    refused, not answered without it), the empty gap stays empty; a gap with a mark found by the
+    rules is not asked."""
+    pieces = digit_pieces(10, 40, 70, 100, 130)
+    comma = Mark(",", (122, 30, 4, 8), 0.9)  # the rules found it: between pieces 3 and 4
+    found = reading([comma])
+    #            nothing  .     ,     :     /
+    sure_point = [0.01, 0.97, 0.01, 0.005, 0.005]
+    doubtful = [0.05, 0.5, 0.44, 0.005, 0.005]
+    empty = [0.99, 0.005, 0.003, 0.001, 0.001]
+    sayer = Sayer(sure_point, doubtful, empty)
+    gaps = GapReader(sayer, threshold=0.9, sure=0.95)
+    read = with_fused_marks(found, pieces, gaps)
+    assert sayer.asked == 3
+    assert [m.char for m in read.marks] == [".", UNREAD, ","]
+    assert read.marks[0].box == (24, 5, 16, 30) and read.marks[0].confidence == 0.97
+    boxes = [[v * 2 for v in p.box] for p in pieces]  # in the upload (scale 2)
+    text, _ = number_text(read, boxes, [1, 2, 3, 4, 5])
+    assert text == f"1.2{UNREAD}34,5"
+    assert with_fused_marks(found, pieces, None) is found  # no reader: the rules' marks alone

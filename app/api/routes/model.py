@@ -53,6 +53,7 @@ def describe_model(versions: ModelVersions, version: str | None = None) -> Model
         not_a_digit=dump(answering.not_a_digit),
         reading=dump(card.reading) if served.model.judge else None,
         slash=dump(card.slash) if served.model.slash else None,
+        gaps=dump(card.gaps) if served.model.gaps else None,
     )
 
 
