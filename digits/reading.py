@@ -9,7 +9,9 @@ whether it is one whole digit), and only the chosen pieces are then classified
 the sureness is the classifier's probability times the detector's digit score times how
 plausible the piece's width is for its digit (`chosen_pieces`). Of the chosen pieces, those
 the slash reader takes for "/" are marks, not digits (`with_slashes`: a slash is a digit's
-height and, alone, a slanted 1's shape, which no rule on its box tells apart).
+height and, alone, a slanted 1's shape, which no rule on its box tells apart). Between two
+chosen digits where the separators' rules found no mark, the gap reader looks for one fused to
+a digit (`with_fused_marks`: heavy print runs a point into its neighbour).
 
 The digits and the separators between them (`digits.separators`) then make one text, left to
 right, with a space where the gap between two groups is one (`number_text`).

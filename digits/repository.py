@@ -38,8 +38,8 @@ def versions(repository: Path) -> dict[int, Path]:
 
 def served_files(model_dir: Path) -> list[str]:
     """The files a server opens from this folder: the compiled model, its card and the networks
-    the card names (the cascade's fast one, the not-a-digit detector, /read's piece judge and
-    its slash reader)."""
+    the card names (the cascade's fast one, the not-a-digit detector, /read's piece judge, its
+    slash reader and its gap reader)."""
     files = [SERVING_FILENAME, METRICS_FILENAME]
     try:
         card = ModelCard.read(model_dir)
@@ -53,6 +53,8 @@ def served_files(model_dir: Path) -> list[str]:
         files.append(card.reading.judge)
     if card.slash:
         files.append(card.slash.network)
+    if card.gaps:
+        files.append(card.gaps.network)
     return files
 
 

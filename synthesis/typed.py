@@ -23,14 +23,17 @@ def font(path: Path, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(path), size)
 
 
-def typed_ink(text: str, path: Path, rng: Rng, size: int = SIZE) -> np.ndarray:
+def typed_ink(
+    text: str, path: Path, rng: Rng, size: int = SIZE, stroke: int | None = None
+) -> np.ndarray:
     """`text` (a digit, or a few) in the font at `path`: 50-100 px tall glyphs, sometimes
-    emboldened by a stroke, slanted up to +-0.25 and turned up to +-4 degrees."""
+    emboldened by a stroke (`stroke` px where given), slanted up to +-0.25 and turned up to +-4
+    degrees."""
     points = int(rng.integers(56, 104))
     width = max(size, int(points * 0.75 * len(text)) + 24)
     image = Image.new("L", (width, size), 0)
     draw = ImageDraw.Draw(image)
-    stroke = int(rng.choice([0, 0, 0, 1, 2, 3]))
+    stroke = int(rng.choice([0, 0, 0, 1, 2, 3])) if stroke is None else stroke
     draw.text(
         (width / 2, size / 2),
         text,

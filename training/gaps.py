@@ -8,14 +8,15 @@ is one stroke `8.` beside `21`, the judge cuts it where a digit ends, and the po
 ink in the second channel), the mark is plain: ink low between two digits, below the band.
 
 This small network answers, for two neighbouring digits the judge chose, what stands between
-them: nothing (or a space), a point, a comma, a colon or a slash (`CLASSES`). It learns from
-numbers with separators and without, typed in the training fonts (two in three: the heavy faces
-are where marks fuse) and in MNIST digits of the classifier's training split with pen-drawn
-marks, in every upload style, segmented as /read segments uploads. The gaps are labelled by the
-number's text where the judge chose one piece per digit. Validated on the validation split's
-digits and fonts, where its thresholds are chosen (`choose`); /read asks it only about the gaps
-where the rules found no mark. Written to MODEL_DIR/gaps/ with its card, compiled for LiteRT,
-checked against Keras, and named in the model's card with its checksum.
+them: nothing (or a space), a point, a comma, a colon or a slash (`GAP_CLASSES`). It learns
+from numbers with separators and without, most typed in the training fonts (two in five in
+heavy print, emboldened 2-3 px: where marks fuse), the rest in MNIST digits of the
+classifier's training split with pen-drawn marks, in every upload style, segmented as /read
+segments uploads. The gaps are labelled by the number's text where the judge chose one piece
+per digit. Validated on the validation split's digits and fonts, where its thresholds are
+chosen (`choose`); /read asks it only about the gaps where the rules found no mark. Written to
+MODEL_DIR/gaps/ with its card, compiled for LiteRT, checked against Keras, and named in the
+model's card with its checksum.
 """
 
 from __future__ import annotations
@@ -39,9 +40,10 @@ from synthesis.numbers import separated_text
 
 GAPS_DIR = "gaps"
 CACHE = Path(__file__).resolve().parent.parent / ".cache" / "gaps"
-NUMBERS = {"train": 16000, "validation": 2500}
+NUMBERS = {"train": 20000, "validation": 2500}
 SEEDS = {"train": 31, "validation": 32}
-TYPED = 2 / 3  # the share of numbers typed (the rest MNIST digits with pen marks)
+TYPED = 2 / 3  # the share of numbers typed (the rest MNIST digits with pen marks) ...
+HEAVY = 0.4  # ... and of all, this share typed in heavy print (emboldened 2-3 px): marks fuse
 EPOCHS, BATCH = 12, 128
 FALSE_MARKS = 0.002  # at most this share of the validation gaps that hold nothing may be marked
 WRONG_MARKS = 0.002  # ... and of the marks it names, at most this share may be the wrong one
@@ -53,6 +55,20 @@ def number_text(rng: np.random.Generator) -> str:
     if rng.random() < 2 / 3:
         return separated_text(rng)
     return "".join(str(d) for d in rng.integers(10, size=int(rng.integers(2, 7))))
+
+
+def written(text: str, source, fonts, rng: np.random.Generator) -> bytes:
+    """`text` as an upload: in heavy print (on paper, a canvas or a photo) HEAVY of the time,
+    else as the slash reader's numbers are written, typed TYPED of the time."""
+    from synthesis.styles import STYLES
+    from synthesis.typed import typed_ink
+    from training.slash import written as as_slashes_are
+
+    if rng.random() >= HEAVY:
+        return as_slashes_are(text, source, fonts, rng, typed=TYPED)
+    font = fonts[rng.integers(len(fonts))]
+    style = ("paper", "canvas", "photo")[rng.integers(3)]
+    return STYLES[style](typed_ink(text, font, rng, size=160, stroke=int(rng.integers(2, 4))), rng)
 
 
 def labelled(
@@ -86,7 +102,6 @@ def gaps(model_dir: Path, split: str, count: int, seed: int) -> dict[str, np.nda
     rules marked each, and how many numbers matched their text."""
     from synthesis.fonts import require
     from training.data import mnist_digits
-    from training.slash import written
 
     source, fonts = mnist_digits(split), require(split)
     model = load_model(model_dir)
@@ -95,7 +110,7 @@ def gaps(model_dir: Path, split: str, count: int, seed: int) -> dict[str, np.nda
     for _ in range(count):
         text = number_text(rng)
         try:
-            image = open_image(written(text, source, fonts, rng, typed=TYPED), MAX_PIXELS)
+            image = open_image(written(text, source, fonts, rng), MAX_PIXELS)
             found, pieces, _ = pieces_to_read(image, model.judge, model.slash)
         except ImageRejected:
             continue
@@ -123,7 +138,7 @@ def cached_gaps(model_dir: Path, split: str) -> dict[str, np.ndarray]:
     card = ModelCard.read(model_dir)
     readers = [card.reading.sha256 if card.reading else {}, card.slash.sha256 if card.slash else {}]
     key = hashlib.sha256(json.dumps(readers, sort_keys=True).encode()).hexdigest()[:12]
-    cache = CACHE / f"{split}-{NUMBERS[split]}-{SEEDS[split]}-{key}.npz"
+    cache = CACHE / f"{split}-{NUMBERS[split]}-{SEEDS[split]}-heavy{HEAVY}-{key}.npz"
     if not cache.exists():
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(cache, **gaps(model_dir, split, NUMBERS[split], SEEDS[split]))
