@@ -6,11 +6,12 @@ whole-number exact-match and per-digit accuracy per style and spacing, then, for
 separators (a point, a comma, a minus, a colon, a space, a slash), the share read exactly,
 refused and answered wrong, the same for typed numbers in the validation fonts, then per kind
 (MNIST digits spaced, touching and with separators; the same digits redrawn by other hands,
-`synthesis.hands`; typed) the share read exactly, refused and answered with a wrong text, as a
-client that does not ask `always_guess` sees them, then the cost of `/read` per digit against
+`synthesis.hands`; typed, plain and with separators, and with separators in heavy print) the
+share read exactly, refused and answered with a wrong text, as a client that does not ask
+`always_guess` sees them, then the cost of `/read` per digit against
 `/predict` of one digit, in alternating rounds (median and range).
 
-    .venv/bin/python -m bench.numbers [--count 300] [--rounds 3]
+    .venv/bin/python -m bench.numbers [--count 300] [--rounds 3] [--model-dir model]
 """
 
 from __future__ import annotations
@@ -19,11 +20,18 @@ import argparse
 import logging
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 
 from synthesis.numbers import NUMBER_STYLES as STYLES
-from synthesis.numbers import SEPARATED, numbers, separated_numbers, typed_numbers
+from synthesis.numbers import (
+    SEPARATED,
+    heavy_numbers,
+    numbers,
+    separated_numbers,
+    typed_numbers,
+)
 from tests.harness import rotated
 from training.data import VENDORED_MNIST, Digits, load_idx_dir, mnist_digits
 
@@ -115,6 +123,9 @@ def kinds(client, source: Digits, count: int) -> list[str]:
         separated = separated_numbers(digits, count // len(SEPARATED), 12)
         made += [(kind, "separators", s, t, d) for _, s, t, d in separated]
     made += [("typed", k, s, t, d) for k, s, t, d in typed_numbers("validation", count // 4, 13)]
+    made += [
+        ("typed", "heavy print", s, t, d) for s, t, d in heavy_numbers("validation", count // 3, 14)
+    ]
     by_style = tallies(client, [(k, f"{n}, {s}", t, d) for k, n, s, t, d in made])
     by_kind: dict[tuple[str, str], list[int]] = {}
     for (kind, group), row in by_style.items():
@@ -164,18 +175,21 @@ def compose_one(text: str) -> np.ndarray:
 
 def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    from tests.harness import make_client  # the app in-process, on the committed model
+    from tests.harness import MODEL_DIR, make_client  # the app in-process
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=300, help="numbers per spacing")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--split", choices=("test", "validation"), default="test")
+    parser.add_argument(
+        "--model-dir", type=Path, default=MODEL_DIR, help="the model folder (default: committed)"
+    )
     args = parser.parse_args()
     source = mnist_digits(args.split)
     print(f"Numbers of 2-6 MNIST {args.split} digits, {args.count} per spacing, through /read\n")
     print("| spacing | style | numbers read exactly | digits right |")
     print("|---|---|---|---|")
-    with make_client() as client:
+    with make_client(model_dir=args.model_dir) as client:
         for touching, seed in ((False, 1), (True, 2)):
             made = numbers(source, args.count, touching, seed)
             spacing = "touching" if touching else "spaced"

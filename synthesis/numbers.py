@@ -264,3 +264,22 @@ def typed_numbers(split: str, count: int, seed: int) -> list[tuple[str, str, str
                 data = STYLES[style](typed_ink(text, path, rng, size=160), rng)
             made.append((kind, style, text, data))
     return made
+
+
+def heavy_numbers(split: str, count: int, seed: int) -> list[tuple[str, str, bytes]]:
+    """`count` numbers with separators per printed style (paper, canvas, photo) in heavy print:
+    the fonts of `split` emboldened 2-3 px, where points and commas run into the digits.
+    (style, text, bytes)."""
+    from synthesis.fonts import require
+    from synthesis.styles import STYLES
+    from synthesis.typed import typed_ink
+
+    rng = np.random.default_rng(seed)
+    paths = require(split)
+    made = []
+    for style in ("paper", "canvas", "photo"):
+        for _ in range(count):
+            text, path = separated_text(rng), paths[rng.integers(len(paths))]
+            ink = typed_ink(text, path, rng, size=160, stroke=int(rng.integers(2, 4)))
+            made.append((style, text, STYLES[style](ink, rng)))
+    return made

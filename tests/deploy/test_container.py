@@ -65,7 +65,7 @@ def test_container_predicts(container, sample_digits) -> None:
     assert response.status_code == 200 and response.json()["digit"] == label
     assert httpx.get(f"{url}/readyz").json() == {"status": "ready"}
     model = httpx.get(f"{url}/model").json()
-    parts = ("cascade", "not_a_digit", "reading", "slash")
+    parts = ("cascade", "not_a_digit", "reading", "slash", "gaps")
     assert [part for part in parts if model[part] is None] == []  # every network came along
 
 

@@ -28,6 +28,7 @@ def test_the_served_files_are_what_the_card_names() -> None:
         "detector/model.tflite",
         "judge/model.tflite",
         "slash/model.tflite",
+        "gaps/model.tflite",
     ]
     assert served_files(MODEL_DIR / "fast") == ["model.tflite", "metrics.json"]
 
