@@ -64,8 +64,8 @@ class SlashReader:
 
 @dataclass
 class GapReader:
-    """/read's gap reader: what stands between two digits (`digits.reading.GAP_CLASSES`), and the
-    thresholds chosen on validation. One interpreter, so one caller at a time."""
+    """/read's gap reader: what stands between two digits (`digits.separators.GAP_CLASSES`), and
+    the thresholds chosen on validation. One interpreter, so one caller at a time."""
 
     network: LiteRTModel
     threshold: float  # a gap whose chance of holding a mark reaches it holds one ...
@@ -124,7 +124,7 @@ JUDGE = Part(
     "the piece judge", "/read chooses cuts by the classifier alone", "python -m training judge"
 )
 SLASH = Part("the slash reader", "/read reads a slash as a digit", "python -m training slash")
-GAPS = Part("the gap reader", "/read drops a point fused to a digit", "python -m training gaps")
+GAPS = Part("the gap reader", "/read finds only marks that stand free", "python -m training gaps")
 
 
 def measured(model_dir: Path, checksums: dict[str, str], part: Part) -> bool:

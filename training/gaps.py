@@ -153,6 +153,9 @@ def build_gaps():
     return context_network([[32, 32], [64], [96]], 96, 0.2, len(GAP_CLASSES), "gaps")
 
 
+NAMED = [GAP_CLASSES.index(char) for char in GAP_NAMED]  # the marks it may put in the text
+
+
 def choose(probabilities: np.ndarray, labels: np.ndarray) -> dict:
     """On the validation gaps the rules left unmarked: the lowest threshold on the chance that
     a mark stands there at which at most FALSE_MARKS of the empty gaps are marked (a number
@@ -166,9 +169,8 @@ def choose(probabilities: np.ndarray, labels: np.ndarray) -> dict:
     flagged = marked >= threshold
     named = probabilities[:, 1:].argmax(axis=1) + 1
     sure = probabilities[np.arange(len(named)), named]
-    candidates = [s for s in np.round(np.arange(0.5, 1.0, 0.01), 2)]
     sure_at = 1.0
-    for level in candidates:
+    for level in np.round(np.arange(0.5, 1.0, 0.01), 2).tolist():
         naming = flagged & (sure >= level) & np.isin(named, NAMED)
         if naming.any() and (named[naming] != labels[naming]).mean() <= WRONG_MARKS:
             sure_at = float(level)
@@ -185,9 +187,6 @@ def choose(probabilities: np.ndarray, labels: np.ndarray) -> dict:
         "named": round(float(naming[holds].mean()), 6) if holds.any() else None,
         "named_wrong": int((named[naming] != labels[naming]).sum()),
     }
-
-
-NAMED = [GAP_CLASSES.index(char) for char in GAP_NAMED]
 
 
 def train(model_dir: Path) -> dict:
