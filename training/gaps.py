@@ -157,31 +157,33 @@ NAMED = [GAP_CLASSES.index(char) for char in GAP_NAMED]  # the marks it may put 
 
 
 def choose(probabilities: np.ndarray, labels: np.ndarray) -> dict:
-    """On the validation gaps the rules left unmarked: the lowest threshold on the chance that
-    a mark stands there at which at most FALSE_MARKS of the empty gaps are marked (a number
-    refused for nothing), and the lowest sureness at which the mark is named (a point or a
-    comma put in the text) with at most WRONG_MARKS of those named wrong; below it the mark is
-    unread and the number refused, never answered without it."""
+    """On the validation gaps the rules left unmarked: the threshold on the chance that a mark
+    stands there at which the marks found most outnumber the empty gaps marked (each a number
+    refused, or misread, for nothing), the lowest of those where at most FALSE_MARKS of the empty
+    gaps are; and the lowest sureness at which the mark is named (a point or a comma put in the
+    text) with at most WRONG_MARKS of those named wrong. Below it the mark is unread and the
+    number refused, never answered without it."""
     marked = 1.0 - probabilities[:, 0]
-    empty = np.sort(marked[labels == 0])
-    rank = min(len(empty) - 1, int(np.floor(len(empty) * (1 - FALSE_MARKS))))
-    threshold = float(max(0.5, empty[rank] + 1e-6))
+    holds, empty = labels > 0, labels == 0
+    levels = np.round(np.arange(0.5, 1.0, 0.01), 2).tolist()
+    allowed = [t for t in levels if (marked[empty] >= t).mean() <= FALSE_MARKS] or [levels[-1]]
+    gain = [int((marked[holds] >= t).sum()) - int((marked[empty] >= t).sum()) for t in allowed]
+    threshold = allowed[gain.index(max(gain))]
     flagged = marked >= threshold
     named = probabilities[:, 1:].argmax(axis=1) + 1
     sure = probabilities[np.arange(len(named)), named]
     sure_at = 1.0
-    for level in np.round(np.arange(0.5, 1.0, 0.01), 2).tolist():
+    for level in levels:
         naming = flagged & (sure >= level) & np.isin(named, NAMED)
         if naming.any() and (named[naming] != labels[naming]).mean() <= WRONG_MARKS:
             sure_at = float(level)
             break
     naming = flagged & (sure >= sure_at) & np.isin(named, NAMED)
-    holds = labels > 0
     return {
-        "threshold": round(threshold, 6),
+        "threshold": threshold,
         "sure": sure_at,
-        "empty_gaps": int((labels == 0).sum()),
-        "false_marks": round(float(flagged[labels == 0].mean()), 6),
+        "empty_gaps": int(empty.sum()),
+        "false_marks": round(float(flagged[empty].mean()), 6),
         "marks": int(holds.sum()),
         "found": round(float(flagged[holds].mean()), 6) if holds.any() else None,
         "named": round(float(naming[holds].mean()), 6) if holds.any() else None,
@@ -190,10 +192,6 @@ def choose(probabilities: np.ndarray, labels: np.ndarray) -> dict:
 
 
 def train(model_dir: Path) -> dict:
-    from digits.card import GapRecord, ModelCard
-    from digits.contract import SERVING_FILENAME
-    from digits.runtime import LiteRTModel, sha256
-    from digits.segment import CONTEXT_SHAPE
     from training.models import context_section
     from training.small import fit_and_write
 
@@ -206,12 +204,11 @@ def train(model_dir: Path) -> dict:
         f"{len(val['x'])} validation gaps in {made:.0f} s",
         flush=True,
     )
-    out = model_dir / GAPS_DIR
-    card = fit_and_write(
+    fit_and_write(
         build_gaps(),
         (data["x"], data["y"]),
         (val["x"], val["y"]),
-        out,
+        model_dir / GAPS_DIR,
         seed=SEEDS["train"],
         epochs=EPOCHS,
         batch=BATCH,
@@ -225,36 +222,54 @@ def train(model_dir: Path) -> dict:
         training={
             "numbers": NUMBERS,
             "typed": round(TYPED, 3),
+            "heavy": HEAVY,
             "matched": {"train": int(data["matched"]), "validation": int(val["matched"])},
             "gaps": len(data["x"]),
             "marks": int((data["y"] > 0).sum()),
             "data_seconds": round(made),
         },
     )
+    return record(model_dir, val)
+
+
+def record(model_dir: Path, validation: dict[str, np.ndarray] | None = None) -> dict:
+    """Choose the thresholds on the validation gaps the rules left unmarked and name the gap
+    reader in the model's card, with the checksum of the file the service opens."""
+    from digits.card import GapRecord, ModelCard
+    from digits.contract import SERVING_FILENAME
+    from digits.runtime import LiteRTModel, sha256
+    from digits.segment import CONTEXT_SHAPE
+
+    val = validation or cached_gaps(model_dir, "validation")
     served = f"{GAPS_DIR}/{SERVING_FILENAME}"
     outputs = len(GAP_CLASSES)
     network = LiteRTModel.open(model_dir / served, 1, outputs=outputs, inputs=CONTEXT_SHAPE)
     unmarked = ~val["marked"]
-    probabilities = network.predict_all(val["x"][unmarked].astype(np.float32))
-    chosen = choose(probabilities, val["y"][unmarked])
-    model_card = ModelCard.read(model_dir)
-    model_card.gaps = GapRecord(
+    chosen = choose(network.predict_all(val["x"][unmarked].astype(np.float32)), val["y"][unmarked])
+    card = ModelCard.read(model_dir)
+    card.gaps = GapRecord(
         network=served,
-        parameters=card.model.parameters,
+        parameters=ModelCard.read(model_dir / GAPS_DIR).model.parameters,
         threshold=chosen.pop("threshold"),
         sure=chosen.pop("sure"),
         validation=chosen,
         sha256={served: sha256(model_dir / served)},
     )
-    model_card.write(model_dir)
-    return model_card.gaps.model_dump()
+    card.write(model_dir)
+    return card.gaps.model_dump()
 
 
 def main(argv: list[str] | None = None) -> int:
-    from training.cli import model_dir_arg
+    import argparse
 
-    model_dir = model_dir_arg("gaps", __doc__, argv)
-    print(f"gaps: {train(model_dir)}; written to {model_dir}/{GAPS_DIR}")
+    parser = argparse.ArgumentParser(prog="python -m training gaps", description=__doc__)
+    parser.add_argument("model_dir", nargs="?", type=Path, default=Path("model"))
+    parser.add_argument(
+        "--choose", action="store_true", help="only choose the trained reader's thresholds again"
+    )
+    args = parser.parse_args(argv)
+    chosen = record(args.model_dir) if args.choose else train(args.model_dir)
+    print(f"gaps: {chosen}; written to {args.model_dir}/{GAPS_DIR}")
     return 0
 
 
