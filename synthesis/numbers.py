@@ -272,7 +272,7 @@ def heavy_numbers(split: str, count: int, seed: int) -> list[tuple[str, str, byt
     (style, text, bytes)."""
     from synthesis.fonts import require
     from synthesis.styles import STYLES
-    from synthesis.typed import typed_ink
+    from synthesis.typed import heavy_ink
 
     rng = np.random.default_rng(seed)
     paths = require(split)
@@ -280,6 +280,5 @@ def heavy_numbers(split: str, count: int, seed: int) -> list[tuple[str, str, byt
     for style in ("paper", "canvas", "photo"):
         for _ in range(count):
             text, path = separated_text(rng), paths[rng.integers(len(paths))]
-            ink = typed_ink(text, path, rng, size=160, stroke=int(rng.integers(2, 4)))
-            made.append((style, text, STYLES[style](ink, rng)))
+            made.append((style, text, STYLES[style](heavy_ink(text, path, rng), rng)))
     return made

@@ -61,14 +61,14 @@ def written(text: str, source, fonts, rng: np.random.Generator) -> bytes:
     """`text` as an upload: in heavy print (on paper, a canvas or a photo) HEAVY of the time,
     else as the slash reader's numbers are written, typed TYPED of the time."""
     from synthesis.styles import STYLES
-    from synthesis.typed import typed_ink
+    from synthesis.typed import heavy_ink
     from training.slash import written as as_slashes_are
 
     if rng.random() >= HEAVY:
         return as_slashes_are(text, source, fonts, rng, typed=TYPED)
     font = fonts[rng.integers(len(fonts))]
     style = ("paper", "canvas", "photo")[rng.integers(3)]
-    return STYLES[style](typed_ink(text, font, rng, size=160, stroke=int(rng.integers(2, 4))), rng)
+    return STYLES[style](heavy_ink(text, font, rng), rng)
 
 
 def labelled(
