@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from digits.contract import METRICS_FILENAME
+from digits.repository import served_files
 from synthesis.numbers import (
     NUMBER_STYLES,
     compose_text,
     numbers,
     separated_numbers,
 )
-from tests.harness import png_bytes
+from tests.harness import MODEL_DIR, make_client, png_bytes
 from training.data import mnist_digits
 
 SPACED_FLOOR = 0.95  # measured 0.995 on 200 validation numbers; a regression falls below
@@ -21,6 +27,18 @@ TOUCHING_FLOOR = 0.85  # measured 0.94 on 200 validation numbers; this 60-number
 @pytest.fixture(scope="module")
 def test_digits():
     return mnist_digits("test")
+
+
+def served_without(section: str, folder: Path) -> dict:
+    """The committed model's served files copied to `folder`, its card naming no `section` (a
+    version from before that part); the section left out."""
+    for name in served_files(MODEL_DIR):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(MODEL_DIR / name, folder / name)
+    card = json.loads((folder / METRICS_FILENAME).read_text())
+    removed = card.pop(section)
+    (folder / METRICS_FILENAME).write_text(json.dumps(card))
+    return removed
 
 
 def exact(client, made) -> float:
@@ -88,18 +106,7 @@ def test_too_many_digits_is_refused(client) -> None:
 def test_without_a_piece_judge_the_classifier_chooses_the_cuts(tmp_path, test_digits) -> None:
     """A model folder whose card names no judge (an older version) still reads numbers: every
     candidate piece goes to the classifier and its answers choose."""
-    import json
-    import shutil
-
-    from digits.repository import served_files
-    from tests.harness import MODEL_DIR, make_client
-
-    for name in served_files(MODEL_DIR):
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(MODEL_DIR / name, tmp_path / name)
-    card = json.loads((tmp_path / "metrics.json").read_text())
-    assert card.pop("reading")["judge"] == "judge/model.tflite"
-    (tmp_path / "metrics.json").write_text(json.dumps(card))
+    assert served_without("reading", tmp_path)["judge"] == "judge/model.tflite"
     made = numbers(test_digits, 30, touching=True, seed=103)
     with make_client(model_dir=tmp_path) as plain:
         assert plain.get("/model").json()["reading"] is None
@@ -123,20 +130,10 @@ def test_a_mark_fused_to_its_digit_is_found_by_the_gap_reader(client, tmp_path) 
     canvas, a photo): their points and commas run into the digits, and the rules alone answer
     several with the mark dropped (`8.21` as `821`). The gap reader finds most of those marks:
     it leaves at most a third as many dropped (measured: 9 by the rules alone, 2 with it)."""
-    import json
-    import shutil
-
-    from digits.repository import served_files
     from synthesis.numbers import heavy_numbers
-    from tests.harness import MODEL_DIR, make_client
 
     made = heavy_numbers("validation", 40, seed=3)
-    for name in served_files(MODEL_DIR):
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(MODEL_DIR / name, tmp_path / name)
-    card = json.loads((tmp_path / "metrics.json").read_text())
-    assert card.pop("gaps")["network"] == "gaps/model.tflite"
-    (tmp_path / "metrics.json").write_text(json.dumps(card))
+    assert served_without("gaps", tmp_path)["network"] == "gaps/model.tflite"
 
     def dropped(reader) -> int:
         """Numbers answered with their digits alone: the separators dropped."""
