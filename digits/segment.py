@@ -370,7 +370,7 @@ def gap_input(reading: Reading, left: Segment, right: Segment) -> np.ndarray:
     """What the gap reader sees between two neighbouring digits: as `context_input` sees a
     piece, centred between the two, their own ink in the second channel. A point or a comma
     fused to a digit (a heavy face's) is ink the digit's piece holds below the others' band."""
-    return context_at(reading, *gap_centre(left, right), left.mask | right.mask)
+    return context_at(reading, *gap_centre(left, right), left.mask, right.mask)
 
 
 def gap_centre(left: Segment, right: Segment) -> tuple[float, float]:
@@ -392,15 +392,16 @@ def band(left: Segment, right: Segment) -> tuple[int, int]:
     return min(left.box[1], right.box[1]), max(bottoms)
 
 
-def context_at(reading: Reading, x: float, y: float, own: np.ndarray) -> np.ndarray:
+def context_at(reading: Reading, x: float, y: float, *owns: np.ndarray) -> np.ndarray:
     """The CONTEXT_SHAPE window of the number's ink centred on (x, y) at a fixed digit height,
-    and in the second channel the ink that `own` (a mask of the working image) holds."""
+    and in the second channel the ink that any of `owns` (masks of the working image) holds."""
     rows, cols, _ = CONTEXT_SHAPE
     step = CONTEXT_HEIGHTS * reading.height / rows  # working pixels per context pixel
     left, top = round(x - cols * step / 2), round(y - rows * step / 2)
     span = (round(cols * step), round(rows * step))
     ink = window(reading.ink, left, top, *span)
-    mine = ink * window(own, left, top, *span)  # the window only, not the whole image
+    # the masks' windows only, never a whole image's
+    mine = ink * np.max([window(own, left, top, *span) for own in owns], axis=0)
     return np.stack([resized(ink, (cols, rows)), resized(mine, (cols, rows))], axis=-1)
 
 

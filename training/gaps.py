@@ -87,12 +87,13 @@ def labelled(
         between = text[digits[k] + 1 : digits[k + 1]].strip()
         if between not in GAP_CLASSES:
             return None
-        own = pieces[k].mask | pieces[k + 1].mask
+        owns = [pieces[k].mask, pieces[k + 1].mask]
         if marks and rng.random() < 0.5:
-            own = own.copy()
+            shown = np.zeros_like(owns[0])
             for x, y, width, height in (mark.box for mark in marks):
-                own[y : y + height, x : x + width] = True
-        context = context_at(found, *gap_centre(pieces[k], pieces[k + 1]), own)
+                shown[y : y + height, x : x + width] = True
+            owns.append(shown)
+        context = context_at(found, *gap_centre(pieces[k], pieces[k + 1]), *owns)
         made.append((context.astype(np.uint8), GAP_CLASSES.index(between), bool(marks)))
     return made
 
