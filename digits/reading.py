@@ -42,6 +42,9 @@ from digits.served import GapReader, Judge, SlashReader
 WHOLE_SURE = 0.99  # chosen on validation numbers (bench/results.md, "Whole numbers")
 SLASH_WIDEST = 1.1  # a stroke that may be a slash is at most this many digit heights wide ...
 SLASH_SHORTEST = 0.7  # ... and at least this many tall
+# a piece cut off a stroke (a slash typed against a digit) that the slash reader scores from this
+# up to its threshold is unread: chosen on validation numbers (bench/results.md)
+SLASH_DOUBT = 0.3
 
 
 @dataclass(frozen=True)
@@ -169,17 +172,21 @@ def with_slashes(
 ) -> tuple[Reading, list[Segment]]:
     """The reading and its digits with the pieces the slash reader takes for "/" (at its
     threshold, in one call over every candidate) made marks: a part that was only the slash
-    goes with it."""
+    goes with it. A piece cut off a stroke that it scores from SLASH_DOUBT is an unread mark:
+    a slash typed against a digit is cut out of their stroke, and the reader, which learned
+    slashes that stand free, doubts it (a whole stroke it doubts is most often a 1)."""
     candidates = slash_candidates(found, pieces) if slash is not None else []
     if not candidates:
         return found, pieces
     contexts = np.stack([context_input(found, pieces[i]) for i in candidates])
     likely = slash.probabilities(contexts)
-    slashes = {
-        id(pieces[i]): Mark("/", pieces[i].box, round(float(p), 3))
-        for i, p in zip(candidates, likely, strict=True)
-        if p >= slash.threshold
-    }
+    wholes = {id(whole_piece(part)) for part in found.parts}
+    slashes = {}
+    for i, p in zip(candidates, likely.tolist(), strict=True):
+        if p >= slash.threshold:
+            slashes[id(pieces[i])] = Mark("/", pieces[i].box, round(p, 3))
+        elif p >= SLASH_DOUBT and id(pieces[i]) not in wholes:
+            slashes[id(pieces[i])] = Mark(UNREAD, pieces[i].box, round(p, 3))
     if not slashes:
         return found, pieces
     parts = [part for part in found.parts if id(whole_piece(part)) not in slashes]

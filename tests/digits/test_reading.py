@@ -17,10 +17,11 @@ from digits.reading import (
     slash_candidates,
     unmarked_gaps,
     with_fused_marks,
+    with_slashes,
 )
-from digits.segment import Reading, Segment
+from digits.segment import Part, Reading, Segment
 from digits.separators import UNREAD, Mark
-from digits.served import GapReader, load_model
+from digits.served import GapReader, SlashReader, load_model
 from synthesis.numbers import NUMBER_STYLES, compose_text, separated_text
 
 
@@ -173,3 +174,32 @@ def test_a_mark_fused_to_a_digit_is_named_where_the_gap_reader_is_sure_else_unre
     text, _ = number_text(read, boxes, [1, 2, 3, 4, 5])
     assert text == f"1.2{UNREAD}34,5"
     assert with_fused_marks(found, pieces, None) is found  # no reader: the rules' marks alone
+
+
+def test_a_doubtful_slash_cut_off_a_stroke_is_unread_but_a_whole_stroke_stays_a_digit() -> None:
+    """Five pieces: a digit, a whole stroke, two pieces cut off one stroke, a digit. The slash
+    reader scores the middle three: the whole stroke and the first cut piece in its doubt band,
+    the second cut piece low. The doubtful cut piece (a slash typed against its digit) is unread,
+    so the number is refused rather than read with a 1 for its slash; the whole stroke stays a
+    digit (a plain 1 often scores there); above the threshold a piece is a slash, cut or not."""
+    first, whole, cut, rest, last = digit_pieces(10, 40, 70, 84, 130)
+    joined = Segment(cut.mask | rest.mask, (70, 5, 28, 30))
+    parts = [
+        Part([0, 14], {(0, 1): first}),
+        Part([0, 14], {(0, 1): whole}),
+        Part([0, 14, 28], {(0, 1): cut, (1, 2): rest, (0, 2): joined}),
+        Part([0, 14], {(0, 1): last}),
+    ]
+    found = Reading(parts=parts, ink=np.zeros((40, 200)), scale=1.0, height=30.0)
+    pieces = [first, whole, cut, rest, last]
+    doubt = [0.5, 0.5]
+    sayer = Sayer(doubt, doubt, [0.9, 0.1])
+    read, digits = with_slashes(found, pieces, SlashReader(sayer, threshold=0.8))
+    assert sayer.asked == 3
+    assert [(m.char, m.box) for m in read.marks] == [(UNREAD, cut.box)]
+    assert digits == [first, whole, rest, last]
+    sure = [0.05, 0.95]
+    read, digits = with_slashes(found, pieces, SlashReader(Sayer(sure, sure, [0.9, 0.1]), 0.8))
+    assert [(m.char, m.box) for m in read.marks] == [("/", whole.box), ("/", cut.box)]
+    assert digits == [first, rest, last]
+    assert len(read.parts) == 3  # the part that was only the slash went with it
