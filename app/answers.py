@@ -129,7 +129,7 @@ def whole_number(reading: NumberReading, number: NumberAnswer, always_guess: boo
         at = ", ".join(str(mark.position + 1) for mark in number.unread)
         named.append(
             f'The mark at character {at} of "{number.text}" is neither a digit nor a separator '
-            "it can tell (a point or a comma, say)."
+            "it can tell (a point, a comma or a colon, say)."
         )
     if number.unsure and not named:
         which = ", ".join(map(str, number.unsure))

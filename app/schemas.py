@@ -208,9 +208,10 @@ class ModelInfo(BaseModel):
     )
     gaps: dict | None = Field(
         None,
-        description="when /read has a gap reader to find a point or a comma fused to a digit (a "
-        "heavy face's): its file, size, thresholds and how it measured on validation; null "
-        "where only marks standing free of the digits are found",
+        description="when /read has a gap reader to find a point, a comma or a colon fused to a "
+        "digit (a heavy face's) or too big for the rules' shapes: its file, size, thresholds "
+        "and how it measured on validation; null where only marks standing free of the digits "
+        "are found",
     )
 
 

@@ -10,8 +10,9 @@ the sureness is the classifier's probability times the detector's digit score ti
 plausible the piece's width is for its digit (`chosen_pieces`). Of the chosen pieces, those
 the slash reader takes for "/" are marks, not digits (`with_slashes`: a slash is a digit's
 height and, alone, a slanted 1's shape, which no rule on its box tells apart). Between two
-chosen digits where the separators' rules found no mark, the gap reader looks for one fused to
-a digit (`with_fused_marks`: heavy print runs a point into its neighbour).
+chosen digits where the separators' rules read no mark, the gap reader looks for one fused to
+a digit or too big for the rules' shapes (`with_fused_marks`: heavy print runs a point into its
+neighbour, and its commas are blots).
 
 The digits and the separators between them (`digits.separators`) then make one text, left to
 right, with a space where the gap between two groups is one (`number_text`).
@@ -45,6 +46,7 @@ SLASH_SHORTEST = 0.7  # ... and at least this many tall
 # a piece cut off a stroke (a slash typed against a digit) that the slash reader scores from this
 # up to its threshold is unread: chosen on validation numbers (bench/results.md)
 SLASH_DOUBT = 0.3
+DOTS = {".": 1, ",": 1, ":": 2}  # the strokes of each mark the gap reader may name
 
 
 @dataclass(frozen=True)
@@ -135,31 +137,62 @@ def gap_marks(found: Reading, pieces: list[Segment]) -> list[list[Mark]]:
     ]
 
 
-def unmarked_gaps(found: Reading, pieces: list[Segment]) -> list[int]:
-    """The gaps where no mark was found: where the gap reader looks for one."""
-    return [k for k, marks in enumerate(gap_marks(found, pieces)) if not marks]
+def asked_gaps(found: Reading, pieces: list[Segment]) -> list[int]:
+    """The gaps where the gap reader looks for a mark: where the rules found none, or only marks
+    they could not read (a heavy face's comma is too big for their shapes)."""
+    return [
+        k
+        for k, marks in enumerate(gap_marks(found, pieces))
+        if all(mark.char == UNREAD for mark in marks)
+    ]
 
 
 def with_fused_marks(found: Reading, pieces: list[Segment], gaps: GapReader | None) -> Reading:
-    """The reading with a mark in each gap between two digits where the rules found none and the
-    gap reader finds one (in one call over those gaps): a point or a comma where it is `sure`
-    which, else UNREAD (the number is refused, never answered without it)."""
-    unmarked = unmarked_gaps(found, pieces) if gaps is not None else []
-    if not unmarked:
+    """The reading with a mark in each gap between two digits where the rules found none, or
+    only unread ones, and the gap reader finds one (in one call over those gaps): a point, a
+    comma or a colon where it is `sure` which (in place of the rules' unread marks there, where
+    they are no more than its dots: two unread marks are no point), else UNREAD (the number is
+    refused, never answered without it). A colon beside another is a colon's dots cut as a
+    digit between them, or a false one: unread."""
+    asked = asked_gaps(found, pieces) if gaps is not None else []
+    if not asked:
         return found
-    contexts = np.stack([gap_input(found, pieces[k], pieces[k + 1]) for k in unmarked])
-    fused = []
-    for k, p in zip(unmarked, gaps.probabilities(contexts).tolist(), strict=True):
+    contexts = np.stack([gap_input(found, pieces[k], pieces[k + 1]) for k in asked])
+    read: dict[int, tuple[str, float]] = {}
+    for k, p in zip(asked, gaps.probabilities(contexts).tolist(), strict=True):
         chance = 1.0 - p[0]
         if chance < gaps.threshold:
             continue
         kind = max(range(1, len(p)), key=p.__getitem__)  # the likeliest mark
         named = GAP_CLASSES[kind] in GAP_NAMED and p[kind] >= gaps.sure
-        char, sure = (GAP_CLASSES[kind], p[kind]) if named else (UNREAD, chance)
-        fused.append(Mark(char, gap_box(pieces[k], pieces[k + 1]), round(sure, 3)))
-    if not fused:
+        read[k] = (GAP_CLASSES[kind], p[kind]) if named else (UNREAD, chance)
+    in_gaps = gap_marks(found, pieces)
+    colons = {k for k, (char, _) in read.items() if char == ":"}
+    colons |= {k for k, marks in enumerate(in_gaps) if any(m.char == ":" for m in marks)}
+    for k in {k for k in colons if k in read and colons & {k - 1, k + 1}}:
+        read[k] = (UNREAD, read[k][1])
+    marks, replaced = [], set()
+    for k, (char, sure) in read.items():
+        if in_gaps[k] and (char == UNREAD or len(in_gaps[k]) > DOTS[char]):
+            continue  # the rules' unread marks stand: more of them than the mark has dots
+        replaced.update(id(mark) for mark in in_gaps[k])
+        box = mark_box(in_gaps[k]) or gap_box(pieces[k], pieces[k + 1])
+        marks.append(Mark(char, box, round(sure, 3)))
+    if not marks:
         return found
-    return replace(found, marks=sorted([*found.marks, *fused], key=lambda mark: mark.left))
+    kept = [mark for mark in found.marks if id(mark) not in replaced]
+    return replace(found, marks=sorted([*kept, *marks], key=lambda mark: mark.left))
+
+
+def mark_box(marks: list[Mark]) -> tuple[int, int, int, int] | None:
+    """The box around the rules' marks in one gap (a colon's two dots), if any."""
+    if not marks:
+        return None
+    left = min(m.box[0] for m in marks)
+    top = min(m.box[1] for m in marks)
+    right = max(m.box[0] + m.box[2] for m in marks)
+    bottom = max(m.box[1] + m.box[3] for m in marks)
+    return left, top, right - left, bottom - top
 
 
 def whole_piece(part: Part) -> Segment | None:

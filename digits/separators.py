@@ -51,7 +51,7 @@ BASELINE_DIGITS = 4
 ALIGNED = 0.03  # type stands on a baseline: its digits' bottoms within this many digit
 # heights of one straight line (a hand's, and MNIST's, wander more)
 GAP_CLASSES = ("", ".", ",", ":", "/")  # what the gap reader says stands between two digits
-GAP_NAMED = ".,"  # the fused marks it may put in a number's text (others are unread)
+GAP_NAMED = ".,:"  # the marks it may put in a number's text (a slash it finds is unread)
 UNREAD = "?"  # a mark that is no digit and no separator it can be told for sure
 
 

@@ -14,7 +14,8 @@ heavy print, emboldened 2-3 px: where marks fuse), the rest in MNIST digits of t
 classifier's training split with pen-drawn marks, in every upload style, segmented as /read
 segments uploads. The gaps are labelled by the number's text where the judge chose one piece
 per digit. Validated on the validation split's digits and fonts, where its thresholds are
-chosen (`choose`); /read asks it only about the gaps where the rules found no mark. Written to
+chosen (`choose`) on the gaps where the rules found no mark; /read asks it about those and the
+gaps where the rules found only marks they could not read. Written to
 MODEL_DIR/gaps/ with its card, compiled for LiteRT, checked against Keras, and named in the
 model's card with its checksum.
 """
@@ -161,9 +162,9 @@ def choose(probabilities: np.ndarray, labels: np.ndarray) -> dict:
     """On the validation gaps the rules left unmarked: the threshold on the chance that a mark
     stands there at which the marks found most outnumber the empty gaps marked (each a number
     refused, or misread, for nothing), the lowest of those where at most FALSE_MARKS of the empty
-    gaps are; and the lowest sureness at which the mark is named (a point or a comma put in the
-    text) with at most WRONG_MARKS of those named wrong. Below it the mark is unread and the
-    number refused, never answered without it."""
+    gaps are; and the lowest sureness at which the mark is named (a point, a comma or a colon
+    put in the text) with at most WRONG_MARKS of those named wrong. Below it the mark is unread
+    and the number refused, never answered without it."""
     marked = 1.0 - probabilities[:, 0]
     holds, empty = labels > 0, labels == 0
     levels = np.round(np.arange(0.5, 1.0, 0.01), 2).tolist()

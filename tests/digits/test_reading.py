@@ -11,11 +11,11 @@ import pytest
 from digits.preprocess import open_image
 from digits.reading import (
     Placed,
+    asked_gaps,
     gap_marks,
     number_text,
     pieces_to_read,
     slash_candidates,
-    unmarked_gaps,
     with_fused_marks,
     with_slashes,
 )
@@ -145,11 +145,12 @@ def digit_pieces(*lefts: int) -> list[Segment]:
     return pieces
 
 
-def test_the_gaps_without_a_mark_are_the_ones_asked() -> None:
-    pieces = digit_pieces(10, 40, 70, 100)
+def test_the_gaps_without_a_mark_the_rules_read_are_the_ones_asked() -> None:
+    pieces = digit_pieces(10, 40, 70, 100, 130)
     point = Mark(".", (60, 30, 4, 4), 0.9)  # between the second piece and the third
-    assert gap_marks(reading([point]), pieces) == [[], [point], []]
-    assert unmarked_gaps(reading([point]), pieces) == [0, 2]
+    unread = Mark(UNREAD, (120, 28, 6, 6), 0.0)  # between the fourth and the fifth
+    assert gap_marks(reading([point, unread]), pieces) == [[], [point], [], [unread]]
+    assert asked_gaps(reading([point, unread]), pieces) == [0, 2, 3]
 
 
 def test_a_mark_fused_to_a_digit_is_named_where_the_gap_reader_is_sure_else_unread() -> None:
@@ -174,6 +175,56 @@ def test_a_mark_fused_to_a_digit_is_named_where_the_gap_reader_is_sure_else_unre
     text, _ = number_text(read, boxes, [1, 2, 3, 4, 5])
     assert text == f"1.2{UNREAD}34,5"
     assert with_fused_marks(found, pieces, None) is found  # no reader: the rules' marks alone
+
+
+def test_the_gap_reader_names_what_the_rules_could_not_read() -> None:
+    """A heavy comma the rules left unread: named by the gap reader where it is sure, in the
+    unread mark's place and box; where it is not, the unread mark stands."""
+    pieces = digit_pieces(10, 40, 70)
+    unread = Mark(UNREAD, (57, 30, 8, 9), 0.0)  # between the second piece and the third
+    found = reading([unread])
+    #        nothing  .     ,     :     /
+    comma = [0.01, 0.01, 0.97, 0.005, 0.005]
+    empty = [0.99, 0.005, 0.003, 0.001, 0.001]
+    read = with_fused_marks(found, pieces, GapReader(Sayer(empty, comma), 0.9, 0.95))
+    assert [(m.char, m.box, m.confidence) for m in read.marks] == [(",", unread.box, 0.97)]
+    doubtful = [0.05, 0.5, 0.44, 0.005, 0.005]
+    read = with_fused_marks(found, pieces, GapReader(Sayer(empty, doubtful), 0.9, 0.95))
+    assert read.marks == [unread]
+    # two unread marks in one gap are no point (a point and a broken digit's speck), but may be
+    # a colon's dots
+    second = Mark(UNREAD, (57, 12, 8, 8), 0.0)
+    two = reading([second, unread])
+    point = [0.01, 0.97, 0.01, 0.005, 0.005]
+    assert with_fused_marks(two, pieces, GapReader(Sayer(empty, point), 0.9, 0.95)).marks == [
+        second,
+        unread,
+    ]
+    colon = [0.01, 0.005, 0.005, 0.975, 0.005]
+    read = with_fused_marks(two, pieces, GapReader(Sayer(empty, colon), 0.9, 0.95))
+    assert [(m.char, m.box) for m in read.marks] == [(":", (57, 12, 8, 27))]
+
+
+def test_a_colon_is_named_once_but_not_around_a_piece_cut_from_its_dots() -> None:
+    """A colon the gap reader finds in one gap is named; found in two neighbouring gaps, it is
+    the colon's dots cut as a digit between them (`47:2:47`): both unread; beside a colon the
+    rules found, it is a false one (`42:1:3`): unread."""
+    colon = [0.01, 0.005, 0.005, 0.975, 0.005]
+    empty = [0.99, 0.005, 0.003, 0.001, 0.001]
+    one = with_fused_marks(
+        reading([]), digit_pieces(10, 40, 70, 100), GapReader(Sayer(empty, colon, empty), 0.9, 0.95)
+    )
+    assert [m.char for m in one.marks] == [":"]
+    pieces = digit_pieces(10, 40, 70, 100, 130)
+    two = with_fused_marks(
+        reading([]), pieces, GapReader(Sayer(empty, colon, colon, empty), 0.9, 0.95)
+    )
+    assert [m.char for m in two.marks] == [UNREAD, UNREAD]
+    beside = Mark(":", (55, 10, 4, 20), 0.9)  # the rules' colon, between the second and third
+    three = with_fused_marks(
+        reading([beside]), pieces, GapReader(Sayer(empty, colon, empty), 0.9, 0.95)
+    )
+    assert [m.char for m in three.marks] == [":", UNREAD]
 
 
 def test_a_doubtful_slash_cut_off_a_stroke_is_unread_but_a_whole_stroke_stays_a_digit() -> None:
