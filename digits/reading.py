@@ -37,7 +37,15 @@ from digits.segment import (
     gap_input,
     model_input,
 )
-from digits.separators import GAP_CLASSES, GAP_NAMED, UNREAD, Mark, on_a_baseline, spaces
+from digits.separators import (
+    GAP_CLASSES,
+    GAP_NAMED,
+    UNREAD,
+    Mark,
+    enclosing,
+    on_a_baseline,
+    spaces,
+)
 from digits.served import GapReader, Judge, SlashReader
 
 WHOLE_SURE = 0.99  # chosen on validation numbers (bench/results.md, "Whole numbers")
@@ -137,14 +145,11 @@ def gap_marks(found: Reading, pieces: list[Segment]) -> list[list[Mark]]:
     ]
 
 
-def asked_gaps(found: Reading, pieces: list[Segment]) -> list[int]:
-    """The gaps where the gap reader looks for a mark: where the rules found none, or only marks
-    they could not read (a heavy face's comma is too big for their shapes)."""
-    return [
-        k
-        for k, marks in enumerate(gap_marks(found, pieces))
-        if all(mark.char == UNREAD for mark in marks)
-    ]
+def asked_gaps(in_gaps: list[list[Mark]]) -> list[int]:
+    """Of the marks in each gap (`gap_marks`), the gaps where the gap reader looks for a mark:
+    where the rules found none, or only marks they could not read (a heavy face's comma is too
+    big for their shapes)."""
+    return [k for k, marks in enumerate(in_gaps) if all(mark.char == UNREAD for mark in marks)]
 
 
 def with_fused_marks(found: Reading, pieces: list[Segment], gaps: GapReader | None) -> Reading:
@@ -152,9 +157,9 @@ def with_fused_marks(found: Reading, pieces: list[Segment], gaps: GapReader | No
     only unread ones, and the gap reader finds one (in one call over those gaps): a point, a
     comma or a colon where it is `sure` which (in place of the rules' unread marks there, where
     they are no more than its dots: two unread marks are no point), else UNREAD (the number is
-    refused, never answered without it). A colon beside another is a colon's dots cut as a
-    digit between them, or a false one: unread."""
-    asked = asked_gaps(found, pieces) if gaps is not None else []
+    refused, never answered without it)."""
+    in_gaps = gap_marks(found, pieces)
+    asked = asked_gaps(in_gaps) if gaps is not None else []
     if not asked:
         return found
     contexts = np.stack([gap_input(found, pieces[k], pieces[k + 1]) for k in asked])
@@ -166,33 +171,31 @@ def with_fused_marks(found: Reading, pieces: list[Segment], gaps: GapReader | No
         kind = max(range(1, len(p)), key=p.__getitem__)  # the likeliest mark
         named = GAP_CLASSES[kind] in GAP_NAMED and p[kind] >= gaps.sure
         read[k] = (GAP_CLASSES[kind], p[kind]) if named else (UNREAD, chance)
-    in_gaps = gap_marks(found, pieces)
-    colons = {k for k, (char, _) in read.items() if char == ":"}
-    colons |= {k for k, marks in enumerate(in_gaps) if any(m.char == ":" for m in marks)}
-    for k in {k for k in colons if k in read and colons & {k - 1, k + 1}}:
-        read[k] = (UNREAD, read[k][1])
     marks, replaced = [], set()
-    for k, (char, sure) in read.items():
+    for k, (char, sure) in without_doubled_colons(read, in_gaps).items():
         if in_gaps[k] and (char == UNREAD or len(in_gaps[k]) > DOTS[char]):
             continue  # the rules' unread marks stand: more of them than the mark has dots
         replaced.update(id(mark) for mark in in_gaps[k])
-        box = mark_box(in_gaps[k]) or gap_box(pieces[k], pieces[k + 1])
-        marks.append(Mark(char, box, round(sure, 3)))
+        box = enclosing([m.box for m in in_gaps[k]]) if in_gaps[k] else None
+        marks.append(Mark(char, box or gap_box(pieces[k], pieces[k + 1]), round(sure, 3)))
     if not marks:
         return found
     kept = [mark for mark in found.marks if id(mark) not in replaced]
     return replace(found, marks=sorted([*kept, *marks], key=lambda mark: mark.left))
 
 
-def mark_box(marks: list[Mark]) -> tuple[int, int, int, int] | None:
-    """The box around the rules' marks in one gap (a colon's two dots), if any."""
-    if not marks:
-        return None
-    left = min(m.box[0] for m in marks)
-    top = min(m.box[1] for m in marks)
-    right = max(m.box[0] + m.box[2] for m in marks)
-    bottom = max(m.box[1] + m.box[3] for m in marks)
-    return left, top, right - left, bottom - top
+def without_doubled_colons(
+    read: dict[int, tuple[str, float]], in_gaps: list[list[Mark]]
+) -> dict[int, tuple[str, float]]:
+    """The gap reader's marks (by gap) with a colon beside another colon (its own or the
+    rules') unread: a colon's dots cut as a digit between two colons (`47:2:47`), or a false one
+    beside the rules' (`42:1:3`)."""
+    colons = {k for k, (char, _) in read.items() if char == ":"}
+    colons |= {k for k, marks in enumerate(in_gaps) if any(m.char == ":" for m in marks)}
+    return {
+        k: (UNREAD, sure) if char == ":" and colons & {k - 1, k + 1} else (char, sure)
+        for k, (char, sure) in read.items()
+    }
 
 
 def whole_piece(part: Part) -> Segment | None:

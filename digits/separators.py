@@ -85,6 +85,13 @@ class Band:
         return (row - self.top) / self.height
 
 
+def enclosing(boxes: list[tuple[int, int, int, int]]) -> tuple[int, int, int, int]:
+    """The box around boxes (a colon's around its two dots)."""
+    left, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    right, bottom = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return left, top, right - left, bottom - top
+
+
 def band_of(boxes: list[tuple[int, int, int, int]], height: float) -> Band:
     """The median top and bottom of the boxes nearly a digit tall."""
     tall = [b for b in boxes if b[3] >= TALL * height] or boxes
@@ -224,9 +231,7 @@ def find_marks(
         elif below:  # a colon: a dot above a point
             j, low_box, _ = below[0]
             (lows if below[0] in lows else tucked).remove(below[0])
-            x = min(box[0], low_box[0])
-            right = max(box[0] + box[2], low_box[0] + low_box[2])
-            whole = (x, box[1], right - x, low_box[1] + low_box[3] - box[1])
+            whole = enclosing([box, low_box])
             found.append((Mark(":", whole, min(fit(box, "."), fit(low_box, "."))), [i, j]))
     found += [(Mark(kind, box, fit(box, kind)), [i]) for i, box, kind in lows]
     unread += [(i, box) for i, box, _ in tucked] if typeset else []

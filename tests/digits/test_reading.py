@@ -150,7 +150,7 @@ def test_the_gaps_without_a_mark_the_rules_read_are_the_ones_asked() -> None:
     point = Mark(".", (60, 30, 4, 4), 0.9)  # between the second piece and the third
     unread = Mark(UNREAD, (120, 28, 6, 6), 0.0)  # between the fourth and the fifth
     assert gap_marks(reading([point, unread]), pieces) == [[], [point], [], [unread]]
-    assert asked_gaps(reading([point, unread]), pieces) == [0, 2, 3]
+    assert asked_gaps(gap_marks(reading([point, unread]), pieces)) == [0, 2, 3]
 
 
 def test_a_mark_fused_to_a_digit_is_named_where_the_gap_reader_is_sure_else_unread() -> None:
