@@ -176,8 +176,11 @@ def with_fused_marks(found: Reading, pieces: list[Segment], gaps: GapReader | No
         if in_gaps[k] and (char == UNREAD or len(in_gaps[k]) > DOTS[char]):
             continue  # the rules' unread marks stand: more of them than the mark has dots
         replaced.update(id(mark) for mark in in_gaps[k])
-        box = enclosing([m.box for m in in_gaps[k]]) if in_gaps[k] else None
-        marks.append(Mark(char, box or gap_box(pieces[k], pieces[k + 1]), round(sure, 3)))
+        if in_gaps[k]:
+            box = enclosing([mark.box for mark in in_gaps[k]])
+        else:
+            box = gap_box(pieces[k], pieces[k + 1])
+        marks.append(Mark(char, box, round(sure, 3)))
     if not marks:
         return found
     kept = [mark for mark in found.marks if id(mark) not in replaced]
