@@ -38,12 +38,18 @@ def sha256(path: Path) -> str:
 
 @dataclass
 class LiteRTModel:
-    """One LiteRT interpreter; not thread-safe, so the batcher makes every call from one thread."""
+    """One LiteRT interpreter; not thread-safe, so the batcher makes every call from one thread.
+
+    Opened on several threads, it keeps a second, one-thread interpreter of the same file for
+    calls on one image: there the pool's other thread has to be woken for every layer and costs
+    more than it shares out (`python -m bench.lone`), while batches gain from it. Both give the
+    same answer to the same image."""
 
     interpreter: object
     input_index: int
     output_index: int
     batch: int = 0  # the batch size the interpreter's tensors are allocated for
+    lone: LiteRTModel | None = None  # the one-thread twin for one image, where threads > 1
 
     @classmethod
     def open(
@@ -61,8 +67,19 @@ class LiteRTModel:
                 f"model file not found: {path} (set DIGITS_MODEL_DIR, or compile model.keras "
                 "with `python -m training litert MODEL_DIR`)"
             )
-        try:  # from a copy in memory: a file mapped from disk changes if it is written over
-            content = path.read_bytes()
+        # from a copy in memory: a file mapped from disk changes if it is written over
+        content = path.read_bytes()
+        model = cls.checked(path, content, threads, outputs, inputs)
+        if threads > 1:
+            model.lone = cls.checked(path, content, 1, outputs, inputs)
+        return model
+
+    @classmethod
+    def checked(
+        cls, path: Path, content: bytes, threads: int, outputs: int, inputs: tuple[int, ...]
+    ) -> LiteRTModel:
+        """An interpreter of `content`, whose tensors must be what the caller feeds and reads."""
+        try:
             interpreter = interpreter_class()(model_content=content, num_threads=threads)
         except (ValueError, RuntimeError) as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -78,6 +95,8 @@ class LiteRTModel:
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """(N, 28, 28, 1) float32 raw pixels -> (N, 10) probabilities."""
+        if self.lone is not None and len(batch) == 1:
+            return self.lone.predict(batch)
         if len(batch) != self.batch:
             self.interpreter.resize_tensor_input(self.input_index, batch.shape, strict=True)
             self.interpreter.allocate_tensors()

@@ -91,6 +91,7 @@ STEPS = {  # `python -m training STEP ...`: the module whose main(argv) runs it
     "slash": "training.slash",  # /read's slash reader
     "gaps": "training.gaps",  # /read's gap reader
     "litert": "training.litert",  # recompile model.keras for LiteRT, checked
+    "quantize": "training.quantize",  # int8 weights for the fast network and the detector
     "savedmodel": "training.savedmodel",
     "corrections": "training.corrections",  # a new version from people's corrections
     "publish": "training.publish",  # into a model repository, as a new version

@@ -44,14 +44,19 @@ def per_class_scores(matrix: np.ndarray) -> dict[str, dict[str, float | int]]:
 def evaluate(model, data: Digits, batch_size: int = 1000) -> dict:
     """Accuracy, loss, per-class precision/recall/F1 and the confusion matrix."""
     probabilities = model.predict(as_model_input(data.images), batch_size=batch_size, verbose=0)
+    return scored(probabilities, data.labels)
+
+
+def scored(probabilities: np.ndarray, labels: np.ndarray) -> dict:
+    """`evaluate`'s figures from probabilities already computed (a compiled file's, say)."""
     predicted = probabilities.argmax(axis=1)
-    picked = np.clip(probabilities[np.arange(len(data)), data.labels], 1e-7, 1.0)
-    matrix = confusion_matrix(data.labels, predicted)
+    picked = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1.0)
+    matrix = confusion_matrix(labels, predicted)
     return {
-        "accuracy": round(float((predicted == data.labels).mean()), 6),
+        "accuracy": round(float((predicted == labels).mean()), 6),
         "loss": round(float(-np.log(picked).mean()), 6),
-        "size": len(data),
-        "errors": int((predicted != data.labels).sum()),
+        "size": len(labels),
+        "errors": int((predicted != labels).sum()),
         "per_class": per_class_scores(matrix),
         "confusion_matrix": matrix.tolist(),
     }

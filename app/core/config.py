@@ -107,7 +107,8 @@ class Settings(BaseSettings):
     inference_threads: int = Field(
         default_factory=lambda: min(2, available_cores()),
         gt=0,
-        description="CPU threads per model call (LiteRT); default: 2, or 1 on a single core",
+        description="CPU threads per model call on a batch (LiteRT; a lone image runs on one); "
+        "default: 2, or 1 on a single core",
     )
 
     @property

@@ -27,6 +27,24 @@ def test_any_sequence_of_batch_sizes_gives_each_image_the_same_answer(
         offset += size
 
 
+@pytest.mark.parametrize("network", ["fast", "detector"])
+def test_one_image_on_the_one_thread_twin_is_answered_as_in_a_batch(
+    network: str, sample_digits: Digits
+) -> None:
+    """Opened on two threads, a network answers a lone image on its one-thread twin: the same
+    answer, to the bit, as in a batch on two threads (the int8 networks too, whose activations
+    are quantised per image)."""
+    outputs = 1 if network == "detector" else 10
+    model = LiteRTModel.open(MODEL_DIR / network / SERVING_FILENAME, threads=2, outputs=outputs)
+    assert model.lone is not None and model.lone.lone is None
+    pixels = as_model_input(sample_digits.images[:24])
+    alone = np.concatenate([model.predict(pixels[i : i + 1]) for i in range(24)])
+    assert model.lone.batch == 1 and model.batch == 0  # the twin answered every lone image
+    np.testing.assert_array_equal(model.predict(pixels), alone)
+    assert model.batch == 24
+    assert LiteRTModel.open(MODEL_DIR / network / SERVING_FILENAME, outputs=outputs).lone is None
+
+
 def test_tensorflow_fallback_runs_the_same_model(
     monkeypatch: pytest.MonkeyPatch, runtime: LiteRTModel, sample_digits: Digits
 ) -> None:
