@@ -10,21 +10,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import Request
-from starlette.datastructures import FormData, UploadFile
-from starlette.exceptions import HTTPException
+from starlette.concurrency import run_in_threadpool
 from starlette.types import Message, Receive
 
 from app.core.config import Settings
 from app.core.errors import ApiError
+from app.multipart import Part, parse
 
 RAW_TYPES = ("image/", "application/octet-stream")
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the files themselves
+INLINE_BYTES = 1024 * 1024  # a multipart body up to this size is parsed on the event loop
 
 
 @dataclass
 class Upload:
     data: bytes
     filename: str | None
+
+
+@dataclass
+class Form:
+    """A multipart body's parts: the files and the text fields, in the order sent."""
+
+    parts: list[Part]
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The text field's value (the last, where it was sent more than once)."""
+        texts = [part.data for part in self.parts if part.name == name and not part.is_file]
+        return texts[-1].decode("utf-8", "replace") if texts else default
 
 
 @dataclass(frozen=True)
@@ -80,7 +93,7 @@ class UploadReader:
         content_type = request.headers.get("content-type", "").lower()
         body = bounded(request, self.limits.image_bytes)
         if content_type.startswith("multipart/form-data"):
-            return await self._files(await self._form(body, 1), "file")
+            return self._files(await self._form(body, 1), "file")
         if not content_type or content_type.startswith(RAW_TYPES):
             return [Upload(await whole(body), None)]
         raise ApiError(
@@ -104,29 +117,28 @@ class UploadReader:
                 "Send multipart/form-data with one or more 'files' fields.",
             )
         body = bounded(request, self.limits.batch_bytes)
-        return await self._files(await self._form(body, self.limits.batch_files), "files")
+        return self._files(await self._form(body, self.limits.batch_files), "files")
 
-    async def form_image(self, request: Request) -> tuple[list[Upload], FormData]:
+    async def form_image(self, request: Request) -> tuple[list[Upload], Form]:
         """The page's form: its image (field `file`) and its other fields."""
         form = await self._form(bounded(request, self.limits.image_bytes), 1)
-        return await self._files(form, "file"), form
+        return self._files(form, "file"), form
 
-    async def _form(self, request: Request, max_files: int) -> FormData:
-        try:
-            return await request.form(max_files=max_files, max_fields=max_files + 16)
-        except HTTPException as exc:
-            detail = str(exc.detail)
-            if detail.startswith("Too many files"):
-                raise ApiError(
-                    413, "too_many_files", f"Too many files: at most {max_files} per request."
-                ) from None
-            raise ApiError(400, "bad_multipart", f"Malformed multipart body: {detail}") from None
+    async def _form(self, request: Request, max_files: int) -> Form:
+        """The body's parts, read whole (within the request's bound), then parsed: on the event
+        loop where small, else in the threadpool."""
+        body = await whole(request)
+        content_type = request.headers.get("content-type", "")
+        limits = (body, content_type, max_files, max_files + 16)
+        if len(body) <= INLINE_BYTES:
+            return Form(parse(*limits))
+        return Form(await run_in_threadpool(parse, *limits))
 
-    async def _files(self, form: FormData, field: str) -> list[Upload]:
+    def _files(self, form: Form, field: str) -> list[Upload]:
         """The files of one multipart field, each checked against the per-image size limit."""
-        values = form.getlist(field)
+        values = [part for part in form.parts if part.name == field]
         if not values:
-            fields = ", ".join(sorted(set(form.keys()))) or "none"
+            fields = ", ".join(sorted({part.name for part in form.parts})) or "none"
             raise ApiError(
                 422,
                 "missing_file",
@@ -134,16 +146,15 @@ class UploadReader:
             )
         uploads = []
         for value in values:
-            if not isinstance(value, UploadFile):
+            if not value.is_file:
                 raise ApiError(
                     422, "not_a_file", f"Field '{field}' must be a file upload, not text."
                 )
-            data = await value.read()
-            if len(data) > self.limits.image_bytes:
+            if len(value.data) > self.limits.image_bytes:
                 raise ApiError(
                     413,
                     "payload_too_large",
                     f"{value.filename or 'a file'} exceeds {self.limits.image_bytes:,} bytes.",
                 )
-            uploads.append(Upload(data, value.filename))
+            uploads.append(Upload(value.data, value.filename))
         return uploads
