@@ -56,7 +56,8 @@ class Parts:
     parts: list[Part] = field(default_factory=list)
     files: int = 0
     fields: int = 0
-    header: tuple[bytes, bytes] = (b"", b"")
+    header_name: bytes = b""
+    header_value: bytes = b""
     disposition: bytes = b""
     current: Part = field(default_factory=lambda: Part("", b"", None))
     data: bytearray = field(default_factory=bytearray)
@@ -71,15 +72,15 @@ class Parts:
         self.disposition, self.current, self.data = b"", Part("", b"", None), bytearray()
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
-        self.header = (self.header[0] + data[start:end], self.header[1])
+        self.header_name += data[start:end]
 
     def on_header_value(self, data: bytes, start: int, end: int) -> None:
-        self.header = (self.header[0], self.header[1] + data[start:end])
+        self.header_value += data[start:end]
 
     def on_header_end(self) -> None:
-        if self.header[0].lower() == b"content-disposition":
-            self.disposition = self.header[1]
-        self.header = (b"", b"")
+        if self.header_name.lower() == b"content-disposition":
+            self.disposition = self.header_value
+        self.header_name, self.header_value = b"", b""
 
     def on_headers_finished(self) -> None:
         _, options = parse_options_header(self.disposition)

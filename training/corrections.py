@@ -278,7 +278,7 @@ def build(
     digits), then assembled and calibrated as `training widen finish` does, the detector's
     threshold refusing at most `extra_refusal` more of any kind of validation digit than the
     served version's does (and no more than the project's targets)."""
-    from training import cascade, judge
+    from training import cascade, judge, quantize
     from training import members as assemble
     from training.detector import DETECTOR_DIR, REFUSE_DIGITS, refused_by
     from training.detector import calibrate as calibrate_detector
@@ -324,6 +324,9 @@ def build(
     detector_card = ModelCard.read(detector_dir)
     detector_card.training["corrections"] = {"recipe": recipe, "trained_on": every.record()}
     detector_card.write(detector_dir)
+    for network in quantize.NETWORKS:  # compiled as the served version's are
+        quantize.quantize(work / network, validation.images)
+    quantize.evaluate_served(fast_dir)
     base_card = ModelCard.read(base)
     if members:  # the full model anew; else it stays the served one, answering what the
         # fast network is unsure of as it was validated

@@ -22,6 +22,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from digits.card import Evaluation, ModelCard
 from digits.contract import MODEL_FILENAME, SERVING_FILENAME, as_model_input
 from training.cascade import FAST_DIR
@@ -32,7 +34,7 @@ NETWORKS = (FAST_DIR, DETECTOR_DIR)
 WEIGHTS = "int8"  # what the card's `serving` says the compiled file stores
 
 
-def quantize(network_dir: Path, validation_images) -> dict:
+def quantize(network_dir: Path, validation_images: np.ndarray) -> dict:
     """Compile the network's Keras file with int8 weights into its model.tflite; its card's
     `serving` says how closely the file gives the Keras model's outputs on validation images."""
     import keras
