@@ -26,8 +26,9 @@ import numpy as np
 
 from digits.card import Evaluation, ModelCard
 from digits.contract import MODEL_FILENAME, SERVING_FILENAME, as_model_input
+from training import cascade, detector
 from training.cascade import FAST_DIR
-from training.data import card_split, load_idx_dir
+from training.data import VENDORED_MNIST, card_split, load_idx_dir
 from training.detector import DETECTOR_DIR
 
 NETWORKS = (FAST_DIR, DETECTOR_DIR)
@@ -53,7 +54,6 @@ def quantize(network_dir: Path, validation_images: np.ndarray) -> dict:
 def evaluate_served(network_dir: Path) -> ModelCard:
     """The fast network's card measured again on what is served now: the compiled file, on its
     validation split and (once, after) the official test set."""
-    from training.data import VENDORED_MNIST
     from training.evaluate import scored
     from training.litert import run_litert
 
@@ -70,7 +70,6 @@ def evaluate_served(network_dir: Path) -> ModelCard:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from training import cascade, detector
     from training.cli import model_dir_arg
 
     model_dir = model_dir_arg("quantize", __doc__, argv)
