@@ -129,10 +129,10 @@ class UploadReader:
         loop where small, else in the threadpool."""
         body = await whole(request)
         content_type = request.headers.get("content-type", "")
-        limits = (body, content_type, max_files, max_files + 16)
+        args = (body, content_type, max_files, max_files + 16)
         if len(body) <= INLINE_BYTES:
-            return Form(parse(*limits))
-        return Form(await run_in_threadpool(parse, *limits))
+            return Form(parse(*args))
+        return Form(await run_in_threadpool(parse, *args))
 
     def _files(self, form: Form, field: str) -> list[Upload]:
         """The files of one multipart field, each checked against the per-image size limit."""

@@ -22,9 +22,10 @@ import numpy as np
 from app.core.config import Settings
 from bench.inference import BATCHES, Batches, images_per_second, sync_round, versus
 from bench.serve import spread
-from digits.contract import MODEL_FILENAME, SERVING_FILENAME
+from digits.contract import MODEL_FILENAME, NUM_CLASSES, SERVING_FILENAME
 from digits.runtime import LiteRTModel
 from training.data import VENDORED_MNIST, load_idx_dir
+from training.detector import DETECTOR_DIR
 from training.quantize import NETWORKS
 
 
@@ -51,7 +52,7 @@ def main() -> None:
     )
     for name in NETWORKS:
         served = settings.model_dir / name / SERVING_FILENAME
-        outputs = 1 if name == "detector" else 10
+        outputs = 1 if name == DETECTOR_DIR else NUM_CLASSES
         compiled = float_compile(settings.model_dir / name, Path(tempfile.mkdtemp()) / name)
         files = {"float32": compiled, "int8": served}
         opened = {

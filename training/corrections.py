@@ -283,7 +283,6 @@ def build(
     from training.detector import DETECTOR_DIR, REFUSE_DIGITS, refused_by
     from training.detector import calibrate as calibrate_detector
     from training.evaluate import evaluate
-    from training.litert import export_litert
     from training.train import seed_everything, write_artifacts
 
     seed_everything(recipe["seed"])
@@ -310,16 +309,13 @@ def build(
     write_artifacts(fast_model, fast, fast_dir, as_model_input(test.images[:1000]))
     detector_dir = work / DETECTOR_DIR
     dx, dy = detector_images(base, every, known, recipe)
-    export_litert(
-        fine_tuned(
-            detector_dir / "model.keras",
-            dx,
-            dy,
-            recipe,
-            recipe["detector_learning_rate"],
-            "binary_crossentropy",
-        ),
-        detector_dir,
+    fine_tuned(  # saved over its model.keras, compiled below with the fast network
+        detector_dir / "model.keras",
+        dx,
+        dy,
+        recipe,
+        recipe["detector_learning_rate"],
+        "binary_crossentropy",
     )
     detector_card = ModelCard.read(detector_dir)
     detector_card.training["corrections"] = {"recipe": recipe, "trained_on": every.record()}
