@@ -1,5 +1,5 @@
-"""Dependencies shared by routes: what the app runs (`Running`), the version lease, its
-feedback, and the keys.
+"""Dependencies shared by routes: what the app runs (`Running`), its feedback, and the keys (the
+version that answers a request is taken from its query options: `app.api.options`).
 
 All are `async def`: FastAPI runs a plain `def` dependency in the threadpool, a thread hop per
 request that costs more than the check itself.
@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from fastapi import Query, Request, Security
+from fastapi import Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.core.config import Settings
@@ -19,15 +19,10 @@ from app.data_plane import DataPlane
 from app.feedback.corrections import Feedback
 from app.telemetry import Telemetry
 from app.uploads import UploadReader
-from app.versions import Lease, ModelVersions
+from app.versions import ModelVersions
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 bearer = HTTPBearer(auto_error=False)
-
-
-VERSION = Query(
-    None, description="answer with this loaded model version (default: the latest, see /model)"
-)
 
 
 @dataclass
@@ -52,14 +47,6 @@ async def get_running(request: Request) -> Running:
 
 async def get_feedback(request: Request) -> Feedback:
     return (await get_running(request)).feedback
-
-
-async def leased(request: Request, version: str | None = VERSION) -> Lease:
-    """The version that answers the request (`?version=`, or the latest; an unknown version is
-    a 404 before the body is read), for the route to hold (`with lease:`) from reading the body
-    to the answer. (Not a `yield` dependency: FastAPI's exit stack would cost a lone request
-    more than the rest of its routing.)"""
-    return (await get_running(request)).versions.lease(version)
 
 
 async def require_operator_key(

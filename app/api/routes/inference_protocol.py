@@ -26,7 +26,6 @@ from app.inference_protocol import (
 )
 from app.preparing import prepare
 from app.uploads import Upload
-from app.versions import Lease
 
 ROUTER = {"prefix": "/v2", "tags": ["inference protocol"], "route_class": ProtocolRoute}
 metadata = APIRouter(**ROUTER)
@@ -85,14 +84,6 @@ def check_model(model_name: str) -> None:
         raise ApiError(
             404, "model_not_found", f"model '{model_name}' is not served here: ask '{MODEL_NAME}'"
         )
-
-
-async def protocol_lease(request: Request, model_name: str) -> Lease:
-    """As `leased`, for the model and version the path names (an unknown one: 404 before the
-    body is read)."""
-    check_model(model_name)
-    running = await get_running(request)
-    return running.versions.lease(request.path_params.get("model_version"))
 
 
 @metadata.get("/health/live", responses=OBJECT, summary="The server is alive")
@@ -169,13 +160,8 @@ def readiness(running: Running, model_name: str, version: str | None) -> dict:
     openapi_extra=INFER_BODY,
     summary="Inference with the default version",
 )
-async def infer(
-    request: Request,
-    model_name: str,
-    lease: Lease = Depends(protocol_lease),
-    running: Running = Depends(get_running),
-) -> Response:
-    return await answer(request, lease, running)
+async def infer(request: Request, model_name: str) -> Response:
+    return await answer(request)
 
 
 @inference.post(
@@ -184,20 +170,18 @@ async def infer(
     openapi_extra=INFER_BODY,
     summary="Inference with one version",
 )
-async def infer_version(
-    request: Request,
-    model_name: str,
-    model_version: str,
-    lease: Lease = Depends(protocol_lease),
-    running: Running = Depends(get_running),
-) -> Response:
-    return await answer(request, lease, running)
+async def infer_version(request: Request, model_name: str, model_version: str) -> Response:
+    return await answer(request)
 
 
-async def answer(request: Request, lease: Lease, running: Running) -> Response:
+async def answer(request: Request) -> Response:
     """Parse the tensors, prepare encoded images as /predict does, call the data plane, encode
-    the outputs asked for."""
-    with lease:
+    the outputs asked for. The model and version the path names are checked before the body is
+    read (an unknown one: 404); taken here, not as dependencies, which FastAPI would solve one by
+    one per request (see `app.api.options`)."""
+    check_model(request.path_params["model_name"])
+    running = await get_running(request)
+    with running.versions.lease(request.path_params.get("model_version")) as lease:
         body = await running.reader.body(request)
         parsed = parse_request(
             body, request.headers.get(HEADER_LENGTH), running.settings.max_batch_files

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Request
 
 from app.answers import one_digit, predictions
-from app.api.deps import Running, get_running, leased
+from app.api.deps import get_running
+from app.api.options import PredictOptions
 from app.core.errors import error_responses
 from app.preparing import prepare
 from app.schemas import BatchPrediction, Prediction
-from app.versions import Lease
 
 router = APIRouter(tags=["predict"])  # the API key check is added by create_app when set
 
@@ -44,12 +44,6 @@ BATCH_BODY = {
         },
     }
 }
-INCLUDE_INPUT = Query(False, description="also return the 28x28 image the model saw, as a PNG")
-ALWAYS_GUESS = Query(
-    False,
-    description="answer an image that holds no digit with the best guess as a 200 (`is_digit` "
-    "false) instead of a 422 `not_a_digit`",
-)
 ERRORS = error_responses(400, 401, 404, 413, 415, 422, 503)
 
 
@@ -57,24 +51,20 @@ ERRORS = error_responses(400, 401, 404, 413, 415, 422, 503)
     "/predict",
     response_model=Prediction,
     responses=ERRORS,
-    openapi_extra=SINGLE_BODY,
+    openapi_extra=PredictOptions.documented(**SINGLE_BODY),
     operation_id="predict",
     summary="Recognise the digit in one image",
 )
-async def predict(
-    request: Request,
-    include_input: bool = INCLUDE_INPUT,
-    always_guess: bool = ALWAYS_GUESS,
-    lease: Lease = Depends(leased),
-    running: Running = Depends(get_running),
-) -> Prediction:
+async def predict(request: Request) -> Prediction:
+    options = PredictOptions.of(request)
+    running = await get_running(request)
     max_pixels = running.settings.max_pixels
-    with lease:
+    with options.lease(running) as lease:
         uploads = await running.reader.image(request)
         images = await prepare(uploads, max_pixels)
         answers = await running.plane.predict(lease, images)
-        shown = images if include_input else None
-        [prediction] = predictions(lease, answers, uploads, shown, always_guess)
+        shown = images if options.include_input else None
+        [prediction] = predictions(lease, answers, uploads, shown, options.always_guess)
         return await one_digit(running.plane, lease, prediction, uploads[0], max_pixels)
 
 
@@ -84,7 +74,7 @@ router.add_api_route(  # `curl -T digit.png URL` sends a PUT: the same operation
     methods=["PUT"],
     response_model=Prediction,
     responses=ERRORS,
-    openapi_extra=SINGLE_BODY,
+    openapi_extra=PredictOptions.documented(**SINGLE_BODY),
     operation_id="predict_put",
     summary="Recognise the digit in one image (PUT, as `curl -T` sends it)",
 )
@@ -95,19 +85,16 @@ router.add_api_route(  # `curl -T digit.png URL` sends a PUT: the same operation
     operation_id="predict_batch",
     response_model=BatchPrediction,
     responses=ERRORS,
-    openapi_extra=BATCH_BODY,
+    openapi_extra=PredictOptions.documented(**BATCH_BODY),
     summary="Recognise the digits in several images, in one model call",
 )
-async def predict_batch(
-    request: Request,
-    include_input: bool = INCLUDE_INPUT,
-    always_guess: bool = ALWAYS_GUESS,
-    lease: Lease = Depends(leased),
-    running: Running = Depends(get_running),
-) -> BatchPrediction:
-    with lease:
+async def predict_batch(request: Request) -> BatchPrediction:
+    options = PredictOptions.of(request)
+    running = await get_running(request)
+    with options.lease(running) as lease:
         uploads = await running.reader.images(request)
         images = await prepare(uploads, running.settings.max_pixels)
         answers = await running.plane.predict(lease, images)
-    shown = images if include_input else None
-    return BatchPrediction(predictions=predictions(lease, answers, uploads, shown, always_guess))
+    shown = images if options.include_input else None
+    found = predictions(lease, answers, uploads, shown, options.always_guess)
+    return BatchPrediction(predictions=found)

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Request
 
 from app.answers import number_reading, whole_number
-from app.api.deps import Running, get_running, leased
-from app.api.routes.predict import ALWAYS_GUESS, ERRORS, SINGLE_BODY
+from app.api.deps import get_running
+from app.api.options import ReadOptions
+from app.api.routes.predict import ERRORS, SINGLE_BODY
 from app.data_plane import UNSURE
 from app.preparing import open_all
 from app.schemas import NumberReading
-from app.versions import Lease
 
 router = APIRouter(tags=["read"])  # the API key check is added by create_app when set
-
-INCLUDE_INPUTS = Query(
-    False, description="also return the 28x28 image the model saw for each digit, as PNGs"
-)
 
 
 @router.post(
     "/read",
     response_model=NumberReading,
     responses=ERRORS,
-    openapi_extra=SINGLE_BODY,
+    openapi_extra=ReadOptions.documented(**SINGLE_BODY),
     operation_id="read",
     summary="Read the digits of a number in one image, left to right",
     description="Finds the digits (strokes that belong together merged, specks dropped, "
@@ -35,15 +31,12 @@ INCLUDE_INPUTS = Query(
     f"{UNSURE:.0%} confidence makes the answer a 422 `not_a_digit` naming it, with the reading "
     "attached: a number is refused rather than read with a mark dropped or guessed.",
 )
-async def read(
-    request: Request,
-    include_input: bool = INCLUDE_INPUTS,
-    always_guess: bool = ALWAYS_GUESS,
-    lease: Lease = Depends(leased),
-    running: Running = Depends(get_running),
-) -> NumberReading:
-    with lease:
+async def read(request: Request) -> NumberReading:
+    options = ReadOptions.of(request)
+    running = await get_running(request)
+    with options.lease(running) as lease:
         uploads = await running.reader.image(request)
         [image] = open_all(uploads, running.settings.max_pixels)
-        number = await running.plane.read(lease, image, always_guess)
-    return whole_number(number_reading(lease, number, include_input), number, always_guess)
+        number = await running.plane.read(lease, image, options.always_guess)
+    reading = number_reading(lease, number, options.include_input)
+    return whole_number(reading, number, options.always_guess)

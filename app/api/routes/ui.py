@@ -9,7 +9,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from app.answers import number_reading, one_digit, predictions, whole_number
-from app.api.deps import Running, check_api_key, get_running, leased
+from app.api.deps import Running, check_api_key, get_running
+from app.api.options import ModelOptions
 from app.api.routes.model import describe_model
 from app.preparing import open_all, prepare
 from app.schemas import NumberReading
@@ -39,13 +40,12 @@ async def page(request: Request, running: Running = Depends(get_running)) -> HTM
 
 
 @router.post("/", response_class=HTMLResponse)
-async def form_result(
-    request: Request, lease: Lease = Depends(leased), running: Running = Depends(get_running)
-) -> HTMLResponse:
+async def form_result(request: Request, running: Running = Depends(get_running)) -> HTMLResponse:
     """The same answers as /predict (or /read, with the form's mode "number"), rendered as a
     page for browsers without JavaScript."""
     context = page_context(running)
     status = 200
+    lease = ModelOptions.of(request).lease(running)
     try:
         with lease:
             await answer_form(request, running, lease, context)
