@@ -1,15 +1,18 @@
-"""Two model folders, or the service's code at two revisions, served side by side: /predict
-throughput and latency of each, in one run.
+"""Two model folders, or the service's code at two revisions, served side by side: throughput
+and latency of each, in one run.
 
 Starts the service (as the README does) on each folder (or from a worktree of the revision, on
-the committed model), and loads /predict of both with the same varied real uploads under wrk at
-concurrency 1 and 32; each round visits both, the one that goes first alternating from round to
-round, so the machine's drifts weigh on both alike. Prints the median and range of each figure
-and of the per-round ratio (a change is called one only where the ratios' range excludes 1).
+the committed model), and loads both with the same requests under wrk (`--load`: /predict of
+varied real uploads, the default; /predict of one raw 28x28 MNIST PNG, a lone client's request;
+/v2 of JSON tensors, as `bench.peers` sends them) at each concurrency; each round visits both,
+the one that goes first alternating from round to round, so the machine's drifts weigh on both
+alike. Prints the median and range of each figure and of the per-round ratio (a change is called
+one only where the ratios' range excludes 1).
 
     git worktree add /tmp/before HEAD~1   # say: the model folder as it was
     .venv/bin/python -m bench.compare /tmp/before/model model [--rounds 5] [--duration 5]
     .venv/bin/python -m bench.compare --revision a7805cf   # the code as it was, today's model
+    .venv/bin/python -m bench.compare --revision HEAD --load tensor --concurrency 1 32
 """
 
 from __future__ import annotations
@@ -19,8 +22,15 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from bench.peers import scripts
 from bench.serve import run_wrk, spread, upload_bodies, wrk_script
 from tests.harness import MODEL_DIR, REPO, running_service
+
+LOADS = {  # --load -> (path, the bench.peers script; None: the real upload mix)
+    "uploads": ("/predict", None),
+    "png": ("/predict", "raw_png"),
+    "tensor": ("/v2/models/digits/infer", "json"),
+}
 
 
 def worktree(revision: str) -> Path:
@@ -37,8 +47,12 @@ def main() -> None:
     parser.add_argument("--revision", help="serve `before` with the code of this git revision")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--load", choices=list(LOADS), default="uploads")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 32])
     args = parser.parse_args()
-    script = wrk_script(upload_bodies(200, 0.03), Path(tempfile.mkdtemp()))
+    folder = Path(tempfile.mkdtemp())
+    named = LOADS[args.load][1]
+    script = scripts(folder)[named] if named else wrk_script(upload_bodies(200, 0.03), folder)
     code = worktree(args.revision) if args.revision else REPO
     try:
         measure(args, script, code)
@@ -49,7 +63,8 @@ def main() -> None:
 
 def measure(args: argparse.Namespace, script: Path, code: Path) -> None:
     before = f"{args.before} ({args.revision or 'this checkout'})"
-    print(f"/predict, {before} before, {args.after} after, {args.rounds} rounds\n")
+    path = LOADS[args.load][0]
+    print(f"{path} ({args.load}), {before} before, {args.after} after, {args.rounds} rounds\n")
     print(
         "| concurrency | before: requests/s | after: requests/s | after/before per round "
         "| before: p50 ms | after: p50 ms |\n|---|---|---|---|---|---|"
@@ -60,12 +75,12 @@ def measure(args: argparse.Namespace, script: Path, code: Path) -> None:
         ) as one,
         running_service("bench_after.log", DIGITS_MODEL_DIR=str(args.after.resolve())) as two,
     ):
-        for concurrency in (1, 32):
+        for concurrency in args.concurrency:
             runs: dict[str, list] = {"before": [], "after": []}
             for round_ in range(args.rounds):
                 order = [("before", one), ("after", two)][:: 1 if round_ % 2 else -1]
                 for name, server in order:
-                    url = f"{server.url}/predict"
+                    url = f"{server.url}{path}"
                     runs[name].append(run_wrk(url, script, concurrency, args.duration))
             ratios = [a.rps / b.rps for a, b in zip(runs["after"], runs["before"], strict=True)]
             print(
