@@ -2,7 +2,11 @@
 
 Throughput grows with load because a model call on 64 images costs far less than 64 calls on
 one (`bench/results.md`), while a request that is alone is answered at once, never held for
-company that is not coming.
+company that is not coming. Alone means: the interpreter is free and no other request is queued
+or on its way (its body being read or its image prepared). It is decided without first yielding
+to the event loop: a request that has not started yet would only wait for this one's call, and
+on small images the shared call, its thread hop and its futures cost more than the calls they
+replace (`bench/results.md`, the batching policy).
 """
 
 from __future__ import annotations
@@ -63,7 +67,6 @@ class MicroBatcher:
         self._task: asyncio.Task | None = None
         self._carry: Job | None = None  # a job that did not fit: it opens the next batch
         self._announced = 0  # requests being read or preprocessed that will submit
-        self._submitting = 0  # requests inside `submit`, deciding whether they are alone
         self._busy = False  # the batcher's task holds jobs: collecting them, or running them
 
     def start(self) -> None:
@@ -84,24 +87,17 @@ class MicroBatcher:
         return Announced(self)
 
     def _alone(self, images: int) -> bool:
-        """One image, and no other request queued, on its way, or deciding: batching it with
-        others would only make it wait."""
-        return (
-            images == 1 and self._announced == 0 and self._submitting <= 1 and self._queue.empty()
-        )
+        """One image, and no other request queued or on its way: batching it with others would
+        only make it wait."""
+        return images == 1 and self._announced == 0 and self._queue.empty()
 
     async def submit(self, images: np.ndarray, announced: Announced | None = None) -> np.ndarray:
         """Probabilities for (k, 28, 28) images, computed in a shared batch, or at once alone;
         the request's announcement, if any, is withdrawn: it is no longer on its way."""
         if announced is not None:
             announced.withdraw()
-        self._submitting += 1
-        try:
-            await asyncio.sleep(0)  # requests received meanwhile get to start and show up
-            alone = self._alone(len(images)) and not self._busy  # and the interpreter is free
-        finally:
-            self._submitting -= 1
-        if alone:  # no thread hop, no batcher task: this task calls the model itself
+        if self._alone(len(images)) and not self._busy:  # and the interpreter is free
+            # no thread hop, no batcher task: this task calls the model itself
             return self._call(images[..., np.newaxis])
         job = Job(images, asyncio.get_running_loop().create_future())
         self._queue.put_nowait(job)

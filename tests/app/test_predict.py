@@ -101,7 +101,9 @@ def test_health_and_model_info(client) -> None:
 
 
 def test_concurrent_requests_are_batched_and_correct(sample_digits) -> None:
-    """Many requests at once: each gets its own answer even when they share a model call."""
+    """Many requests at once, their bodies still arriving (in two parts, as over a network)
+    while the first are ready: those on their way are waited for and share model calls, each
+    getting its own answer. (A request that finds nobody on its way is answered at once.)"""
     import asyncio
 
     import httpx
@@ -112,6 +114,11 @@ def test_concurrent_requests_are_batched_and_correct(sample_digits) -> None:
 
     app = create_app(Settings(model_dir=MODEL_DIR, batch_max_wait_ms=5))
 
+    async def arriving(data: bytes):
+        yield data[: len(data) // 2]
+        await asyncio.sleep(0)  # the rest of the body is still on its way
+        yield data[len(data) // 2 :]
+
     async def scenario() -> list[int]:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
@@ -119,7 +126,9 @@ def test_concurrent_requests_are_batched_and_correct(sample_digits) -> None:
                 responses = await asyncio.gather(
                     *[
                         http.post(
-                            "/predict", files={"file": ("d.png", png_bytes(image), "image/png")}
+                            "/predict",
+                            content=arriving(png_bytes(image)),
+                            headers={"Content-Type": "image/png"},
                         )
                         for image in sample_digits.images[:64]
                     ]
