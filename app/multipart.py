@@ -42,6 +42,27 @@ class Part:
         return self.filename is not None
 
 
+@dataclass
+class Form:
+    """A multipart body's parts: the files and the text fields, in the order sent."""
+
+    parts: list[Part]
+    charset: str  # the body's, for its text fields' values
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The text field's value (the last, where it was sent more than once)."""
+        texts = [part.data for part in self.parts if part.name == name and not part.is_file]
+        return decoded(texts[-1], self.charset) if texts else default
+
+
+def decoded(raw: bytes, charset: str) -> str:
+    """Text in the body's charset; bytes that are not in it as latin-1, as Starlette reads them."""
+    try:
+        return raw.decode(charset)
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
 def malformed(detail: str) -> ApiError:
     return ApiError(400, "bad_multipart", f"Malformed multipart body: {detail}")
 
@@ -61,12 +82,6 @@ class Parts:
     disposition: bytes = b""
     current: Part = field(default_factory=lambda: Part("", b"", None))
     data: bytearray = field(default_factory=bytearray)
-
-    def text(self, raw: bytes) -> str:
-        try:
-            return raw.decode(self.charset)
-        except UnicodeDecodeError:
-            return raw.decode("latin-1")
 
     def on_part_begin(self) -> None:
         self.disposition, self.current, self.data = b"", Part("", b"", None), bytearray()
@@ -97,8 +112,8 @@ class Parts:
             self.fields += 1
             if self.fields > self.max_fields:
                 raise malformed(f"Too many fields. Maximum number of fields is {self.max_fields}.")
-        self.current.name = self.text(options[b"name"])
-        self.current.filename = None if filename is None else self.text(filename)
+        self.current.name = decoded(options[b"name"], self.charset)
+        self.current.filename = None if filename is None else decoded(filename, self.charset)
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
         self.data += data[start:end]
@@ -110,7 +125,7 @@ class Parts:
         self.parts.append(self.current)
 
 
-def parse(body: bytes, content_type: str, max_files: int, max_fields: int) -> list[Part]:
+def parse(body: bytes, content_type: str, max_files: int, max_fields: int) -> Form:
     """The complete parts of a multipart body, in order (a part cut short is left out)."""
     _, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
@@ -129,4 +144,4 @@ def parse(body: bytes, content_type: str, max_files: int, max_fields: int) -> li
         parser.finalize()
     except FormParserError:
         raise malformed("Invalid multipart data.") from None
-    return parts.parts
+    return Form(parts.parts, charset)

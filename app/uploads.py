@@ -15,7 +15,7 @@ from starlette.types import Message, Receive
 
 from app.core.config import Settings
 from app.core.errors import ApiError
-from app.multipart import Part, parse
+from app.multipart import Form, parse
 
 RAW_TYPES = ("image/", "application/octet-stream")
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the files themselves
@@ -26,18 +26,6 @@ INLINE_BYTES = 1024 * 1024  # a multipart body up to this size is parsed on the 
 class Upload:
     data: bytes
     filename: str | None
-
-
-@dataclass
-class Form:
-    """A multipart body's parts: the files and the text fields, in the order sent."""
-
-    parts: list[Part]
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        """The text field's value (the last, where it was sent more than once)."""
-        texts = [part.data for part in self.parts if part.name == name and not part.is_file]
-        return texts[-1].decode("utf-8", "replace") if texts else default
 
 
 @dataclass(frozen=True)
@@ -131,8 +119,8 @@ class UploadReader:
         content_type = request.headers.get("content-type", "")
         args = (body, content_type, max_files, max_files + 16)
         if len(body) <= INLINE_BYTES:
-            return Form(parse(*args))
-        return Form(await run_in_threadpool(parse, *args))
+            return parse(*args)
+        return await run_in_threadpool(parse, *args)
 
     def _files(self, form: Form, field: str) -> list[Upload]:
         """The files of one multipart field, each checked against the per-image size limit."""

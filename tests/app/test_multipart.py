@@ -41,7 +41,7 @@ def test_files_and_fields_come_back_in_order_with_their_bytes_intact() -> None:
         'multipart/form-data; boundary="xyz"',
         2,
         3,
-    )
+    ).parts
     assert [(p.name, p.filename, p.data) for p in parts] == [
         ("file", "d\u00e9j\u00e0.png", image),
         ("mode", None, b"number"),
@@ -52,7 +52,7 @@ def test_files_and_fields_come_back_in_order_with_their_bytes_intact() -> None:
 
 def test_a_body_cut_short_gives_only_its_whole_parts() -> None:
     whole = body(part("a", b"1"), part("file", b"abcdef", "x.png"))
-    assert [p.name for p in parse(whole[:-30], TYPE, 2, 3)] == ["a"]
+    assert [p.name for p in parse(whole[:-30], TYPE, 2, 3).parts] == ["a"]
 
 
 @pytest.mark.parametrize(
@@ -77,3 +77,12 @@ def test_malformed_bodies_are_refused_with_the_service_s_errors(
 ) -> None:
     error = refused(data, content_type)
     assert (error.status, error.code) == (status, code) and says in error.message
+
+
+def test_text_fields_are_read_in_the_bodys_charset() -> None:
+    """As Starlette's parser reads them: the charset the body declares, latin-1 where the bytes
+    are not in it."""
+    sent = body(part("label", "caf\u00e9".encode("latin-1")), part("mode", b"\xff"))
+    form = parse(sent, TYPE + "; charset=latin-1", 2, 3)
+    assert form.get("label") == "caf\u00e9" and form.get("missing", "-") == "-"
+    assert parse(sent, TYPE, 2, 3).get("mode") == "\u00ff"  # not UTF-8: read as latin-1
