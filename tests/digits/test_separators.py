@@ -120,6 +120,9 @@ def test_a_space_is_a_gap_much_wider_than_the_others() -> None:
     assert spaces(ones, 60, typeset=True) == []
     handwritten = [(0, 50), (80, 130), (160, 210), (262, 312), (342, 392)]  # wide gaps
     assert spaces(handwritten, 100) == []
+    # a marker's strokes spread into the gaps: a space wider than a digit is only 2.6 times them
+    marker = [(0, 50), (90, 140), (185, 235), (350, 400), (440, 490), (530, 580)]
+    assert spaces(marker, 100) == [2]
 
 
 def test_type_stands_on_a_baseline_and_a_hand_wanders() -> None:
