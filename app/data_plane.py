@@ -83,6 +83,13 @@ class NumberAnswer:
         return [s for s in self.separators if s.char == UNREAD]
 
     @property
+    def astray(self) -> list[Placed]:
+        """The separators that stand where no number has one: beside another, or at either end
+        but a minus at its start (`26/80//6560`, `905-`, `,59`: a speck or a digit's fragment
+        taken for a mark, never a number people write)."""
+        return [s for s in self.separators if s.char != " " and not between_digits(self.text, s)]
+
+    @property
     def unsure(self) -> list[int]:
         """The digits (counted from 1) read less sure than UNSURE: such a number is about as
         often wrong as right."""
@@ -92,7 +99,7 @@ class NumberAnswer:
     @property
     def refused(self) -> bool:
         """Whether the number is refused unless the client asked `always_guess`."""
-        return bool(self.strangers or self.unread or self.unsure)
+        return bool(self.strangers or self.unread or self.astray or self.unsure)
 
 
 @dataclass
@@ -124,8 +131,8 @@ class DataPlane:
     ) -> NumberAnswer:
         """The number in one opened image: its pieces found in a worker thread, every piece to
         read in one model call. Captured as `predict` captures, as the text (or `not_a_digit`
-        where it is refused: a digit does not look like one or is unsure, a mark is unread, and
-        the client did not ask `always_guess`)."""
+        where it is refused: a digit does not look like one or is unsure, a mark is unread or
+        astray, and the client did not ask `always_guess`)."""
         model = lease.model
         found, pieces, inputs = await run_in_threadpool(
             pieces_to_read, image, model.judge, model.slash, model.gaps
@@ -173,7 +180,7 @@ class DataPlane:
             return None
         answers = Answers(lease.version, probabilities, scores, [True] * len(pieces))
         number = numbered(found, pieces, inputs, answers)
-        return None if number.unread else number
+        return None if number.unread or number.astray else number
 
     def answer(self, lease: Lease, outputs: np.ndarray) -> Answers:
         """The model's outputs judged by the version's refusal rule, and counted: the one place
@@ -190,6 +197,16 @@ class DataPlane:
         if refused:
             self.telemetry.not_a_digit.inc(refused)
         return Answers(lease.version, probabilities, scores, is_digit)
+
+
+def between_digits(text: str, mark: Placed) -> bool:
+    """Whether a separator in a number's text has a digit on each side (spaces aside), or is a
+    minus with a digit after it at the start."""
+    before = text[: mark.position].replace(" ", "")
+    after = text[mark.position + 1 :].replace(" ", "")
+    if not after[:1].isdigit():
+        return False
+    return before[-1:].isdigit() or (mark.char == "-" and not before)
 
 
 def numbered(

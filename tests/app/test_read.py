@@ -188,6 +188,22 @@ def test_a_mark_it_cannot_tell_is_refused_not_dropped(client, test_digits) -> No
     assert guessed["separators"][0]["char"] == "?" and guessed["separators"][0]["confidence"] == 0
 
 
+def test_a_mark_where_no_number_has_one_is_refused(client, test_digits) -> None:
+    """Two slashes side by side, a minus before a slash: no number is written so (a speck or a
+    digit's fragment taken for a mark), so /read refuses it naming the marks; asked to guess,
+    it answers what it saw."""
+    rng = np.random.default_rng(5)
+    for text in ("4//5", "4-/9"):
+        data = NUMBER_STYLES["paper"](compose_text(text, test_digits, rng), rng)
+        assert client.post("/read?always_guess=true", content=data).json()["text"] == text
+        refused = client.post("/read", content=data)
+        assert refused.status_code == 422, refused.text
+        error = refused.json()["error"]
+        assert error["code"] == "not_a_digit"
+        assert f'The mark at character 2, 3 of "{text}"' in error["message"], error["message"]
+        assert "stands where no number has one" in error["message"]
+
+
 def test_a_digit_read_too_unsure_is_refused_not_guessed(client, test_digits) -> None:
     """A digit halfway between two (a 4 blended with a 9, a 3 with a 5...) beside a clear one:
     where /read's best guess for it is below UNSURE, the number is refused naming the digit,

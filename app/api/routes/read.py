@@ -27,7 +27,8 @@ router = APIRouter(tags=["read"])  # the API key check is added by create_app wh
     "does and reads them all in one model call; separators (`.` `,` `-` `:`, a date's or a "
     "fraction's `/`, and a space between groups) stand in `text` where they are. At most 32 "
     "digits. A part that does not look like a digit, a mark that is neither a digit nor a "
-    "separator it can tell (`?` in the reading), or a digit read below "
+    "separator it can tell (`?` in the reading), a separator where no number has one (beside "
+    "another, or at an end but a leading minus), or a digit read below "
     f"{UNSURE:.0%} confidence makes the answer a 422 `not_a_digit` naming it, with the reading "
     "attached: a number is refused rather than read with a mark dropped or guessed.",
 )
