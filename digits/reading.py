@@ -9,7 +9,8 @@ whether it is one whole digit), and only the chosen pieces are then classified
 the sureness is the classifier's probability times the detector's digit score times how
 plausible the piece's width is for its digit (`chosen_pieces`). Of the chosen pieces, those
 the slash reader takes for "/" are marks, not digits (`with_slashes`: a slash is a digit's
-height and, alone, a slanted 1's shape, which no rule on its box tells apart). Between two
+height and, alone, a slanted 1's shape, which no rule on its box tells apart; one cut off a
+stroke stands where the gap reader agrees). Between two
 chosen digits where the separators' rules read no mark, the gap reader looks for one fused to
 a digit or too big for the rules' shapes (`with_fused_marks`: heavy print runs a point into its
 neighbour, and its commas are blots).
@@ -83,7 +84,7 @@ def pieces_to_read(
     if judge is None:
         pieces = found.candidates()
     else:
-        found, pieces = with_slashes(found, judge_chose(found, judge), slash)
+        found, pieces = with_slashes(found, judge_chose(found, judge), slash, gaps)
         found = with_fused_marks(found, pieces, gaps)
     if not pieces:  # only slivers between cuts
         raise ImageRejected(422, "no_digit_found", "No digit found: only specks of ink.")
@@ -207,30 +208,63 @@ def whole_piece(part: Part) -> Segment | None:
 
 
 def with_slashes(
-    found: Reading, pieces: list[Segment], slash: SlashReader | None
+    found: Reading,
+    pieces: list[Segment],
+    slash: SlashReader | None,
+    gaps: GapReader | None = None,
 ) -> tuple[Reading, list[Segment]]:
     """The reading and its digits with the pieces the slash reader takes for "/" (at its
     threshold, in one call over every candidate) made marks: a part that was only the slash
     goes with it. A piece cut off a stroke that it scores from SLASH_DOUBT is an unread mark:
     a slash typed against a digit is cut out of their stroke, and the reader, which learned
-    slashes that stand free, doubts it (a whole stroke it doubts is most often a 1)."""
+    slashes that stand free, doubts it (a whole stroke it doubts is most often a 1). A slash
+    cut off a stroke stands where the gap reader agrees (`seconded`): in heavy print a point,
+    a comma or a colon fused to its digit is cut out with a sliver of the digit that looks
+    like a slash to the slash reader alone."""
     candidates = slash_candidates(found, pieces) if slash is not None else []
     if not candidates:
         return found, pieces
     contexts = np.stack([context_input(found, pieces[i]) for i in candidates])
     likely = slash.probabilities(contexts)
     wholes = {id(whole_piece(part)) for part in found.parts}
-    slashes = {}
+    slashes, cut = {}, []
     for i, p in zip(candidates, likely.tolist(), strict=True):
         if p >= slash.threshold:
             slashes[id(pieces[i])] = Mark("/", pieces[i].box, round(p, 3))
+            cut += [i] if id(pieces[i]) not in wholes else []
         elif p >= SLASH_DOUBT and id(pieces[i]) not in wholes:
             slashes[id(pieces[i])] = Mark(UNREAD, pieces[i].box, round(p, 3))
     if not slashes:
         return found, pieces
+    if cut and gaps is not None:
+        slashes.update(seconded(found, pieces, cut, slashes, gaps))
     parts = [part for part in found.parts if id(whole_piece(part)) not in slashes]
     marks = sorted([*found.marks, *slashes.values()], key=lambda mark: mark.left)
     return replace(found, parts=parts, marks=marks), [s for s in pieces if id(s) not in slashes]
+
+
+def seconded(
+    found: Reading,
+    pieces: list[Segment],
+    cut: list[int],
+    slashes: dict[int, Mark],
+    gaps: GapReader,
+) -> dict[int, Mark]:
+    """The slashes cut off a stroke (pieces `cut`, marks in `slashes`) as the gap reader reads
+    the gap between each one's neighbours (in one call): a slash where it finds one likeliest,
+    the point, comma or colon it names `sure`, else unread (chosen on validation numbers:
+    bench/results.md)."""
+    contexts = np.stack([gap_input(found, pieces[i - 1], pieces[i + 1]) for i in cut])
+    marks = {}
+    for i, p in zip(cut, gaps.probabilities(contexts).tolist(), strict=True):
+        mark = slashes[id(pieces[i])]
+        kind = max(range(len(p)), key=p.__getitem__)
+        char = GAP_CLASSES[kind]
+        if char == "/":
+            continue
+        named = kind > 0 and char in GAP_NAMED and p[kind] >= gaps.sure
+        marks[id(pieces[i])] = Mark(char if named else UNREAD, mark.box, round(p[kind], 3))
+    return marks
 
 
 def best_path(

@@ -3,6 +3,7 @@ reader's and the gap reader's choices."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -254,3 +255,41 @@ def test_a_doubtful_slash_cut_off_a_stroke_is_unread_but_a_whole_stroke_stays_a_
     assert [(m.char, m.box) for m in read.marks] == [("/", whole.box), ("/", cut.box)]
     assert digits == [first, rest, last]
     assert len(read.parts) == 3  # the part that was only the slash went with it
+
+
+def test_a_slash_cut_off_a_stroke_stands_where_the_gap_reader_agrees() -> None:
+    """A digit, a piece cut off a stroke that the slash reader takes for "/", the rest of that
+    stroke, a digit. The gap reader, asked once about the gap between the cut slash's
+    neighbours, decides: a slash where it finds one likeliest, the colon it names sure (a heavy
+    face's colon cut out with a sliver of its digit), unread where it finds no mark or is
+    unsure. A whole stroke the slash reader takes for "/" is not asked about."""
+    first, cut, rest, last = digit_pieces(10, 40, 54, 100)
+    joined = Segment(cut.mask | rest.mask, (40, 5, 28, 30))
+    parts = [
+        Part([0, 14], {(0, 1): first}),
+        Part([0, 14, 28], {(0, 1): cut, (1, 2): rest, (0, 2): joined}),
+        Part([0, 14], {(0, 1): last}),
+    ]
+    found = Reading(parts=parts, ink=np.zeros((40, 200)), scale=1.0, height=30.0)
+    pieces = [first, cut, rest, last]
+    slash = SlashReader(Sayer([0.02, 0.98], [0.9, 0.1]), threshold=0.8)
+    #        nothing  .     ,     :     /
+    says = {
+        "/": [0.01, 0.01, 0.01, 0.01, 0.96],
+        ":": [0.01, 0.01, 0.01, 0.96, 0.01],
+        UNREAD: [0.97, 0.01, 0.01, 0.005, 0.005],
+    }
+    for char, answer in says.items():
+        gaps = Sayer(answer)
+        read, digits = with_slashes(found, pieces, slash, GapReader(gaps, 0.9, 0.95))
+        assert gaps.asked == 1
+        assert [(m.char, m.box) for m in read.marks] == [(char, cut.box)]
+        assert digits == [first, rest, last]
+    unsure = [0.01, 0.45, 0.5, 0.02, 0.02]
+    read, _ = with_slashes(found, pieces, slash, GapReader(Sayer(unsure), 0.9, 0.95))
+    assert [m.char for m in read.marks] == [UNREAD]
+    whole = [first, joined, last]
+    found_whole = replace(found, parts=[parts[0], Part([0, 28], {(0, 1): joined}), parts[2]])
+    gaps = Sayer(says[":"])
+    read, digits = with_slashes(found_whole, whole, slash, GapReader(gaps, 0.9, 0.95))
+    assert gaps.asked == 0 and [m.char for m in read.marks] == ["/"]
