@@ -55,6 +55,9 @@ SLASH_SHORTEST = 0.7  # ... and at least this many tall
 # a piece cut off a stroke (a slash typed against a digit) that the slash reader scores from this
 # up to its threshold is unread: chosen on validation numbers (bench/results.md)
 SLASH_DOUBT = 0.3
+# the gap reader's reading of a gap overrules the rules' point, comma or colon there from this
+# sureness: chosen on validation numbers (bench/results.md)
+OVERRULE = 0.9
 DOTS = {".": 1, ",": 1, ":": 2}  # the strokes of each mark the gap reader may name
 
 
@@ -155,17 +158,22 @@ def asked_gaps(in_gaps: list[list[Mark]]) -> list[int]:
 
 def with_fused_marks(found: Reading, pieces: list[Segment], gaps: GapReader | None) -> Reading:
     """The reading with a mark in each gap between two digits where the rules found none, or
-    only unread ones, and the gap reader finds one (in one call over those gaps): a point, a
-    comma or a colon where it is `sure` which (in place of the rules' unread marks there, where
-    they are no more than its dots: two unread marks are no point), else UNREAD (the number is
-    refused, never answered without it)."""
+    only unread ones, and the gap reader finds one (in one call over those gaps and the ones it
+    checks): a point, a comma or a colon where it is `sure` which (in place of the rules' unread
+    marks there, where they are no more than its dots: two unread marks are no point), else
+    UNREAD (the number is refused, never answered without it). Where the rules read a point, a
+    comma or a colon and the gap reader, OVERRULE sure, reads otherwise, its reading stands
+    (`overruled`)."""
     in_gaps = gap_marks(found, pieces)
     asked = asked_gaps(in_gaps) if gaps is not None else []
-    if not asked:
+    checked = checked_gaps(in_gaps) if gaps is not None else []
+    if not asked and not checked:
         return found
-    contexts = np.stack([gap_input(found, pieces[k], pieces[k + 1]) for k in asked])
+    contexts = [gap_input(found, pieces[k], pieces[k + 1]) for k in asked + checked]
+    said = dict(zip(asked + checked, gaps.probabilities(np.stack(contexts)).tolist(), strict=True))
     read: dict[int, tuple[str, float]] = {}
-    for k, p in zip(asked, gaps.probabilities(contexts).tolist(), strict=True):
+    for k in asked:
+        p = said[k]
         chance = 1.0 - p[0]
         if chance < gaps.threshold:
             continue
@@ -182,10 +190,34 @@ def with_fused_marks(found: Reading, pieces: list[Segment], gaps: GapReader | No
         else:
             box = gap_box(pieces[k], pieces[k + 1])
         marks.append(Mark(char, box, round(sure, 3)))
+    for k in checked:
+        [mark] = in_gaps[k]
+        overruling = overruled(mark, said[k], gaps)
+        if overruling is not None:
+            replaced.add(id(mark))
+            marks.append(overruling)
     if not marks:
         return found
     kept = [mark for mark in found.marks if id(mark) not in replaced]
     return replace(found, marks=sorted([*kept, *marks], key=lambda mark: mark.left))
+
+
+def checked_gaps(in_gaps: list[list[Mark]]) -> list[int]:
+    """Of the marks in each gap (`gap_marks`), the gaps where the rules read one point, comma or
+    colon, which the gap reader checks (a speck beside a digit read as a point, a heavy face's
+    comma as a point, a colon whose upper dot runs into its digit)."""
+    return [k for k, marks in enumerate(in_gaps) if len(marks) == 1 and marks[0].char in GAP_NAMED]
+
+
+def overruled(mark: Mark, p: list[float], gaps: GapReader) -> Mark | None:
+    """The rules' point, comma or colon as the gap reader reads its gap (probabilities `p`),
+    where it reads something else at least OVERRULE sure: the mark it names, or unread where it
+    finds none or a slash (a mark is never dropped); None where it agrees or is less sure."""
+    kind = max(range(len(p)), key=p.__getitem__)
+    if GAP_CLASSES[kind] == mark.char or p[kind] < OVERRULE:
+        return None
+    named = kind > 0 and GAP_CLASSES[kind] in GAP_NAMED and p[kind] >= gaps.sure
+    return Mark(GAP_CLASSES[kind] if named else UNREAD, mark.box, round(p[kind], 3))
 
 
 def without_doubled_colons(

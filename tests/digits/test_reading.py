@@ -157,8 +157,9 @@ def test_the_gaps_without_a_mark_the_rules_read_are_the_ones_asked() -> None:
 def test_a_mark_fused_to_a_digit_is_named_where_the_gap_reader_is_sure_else_unread() -> None:
     """Of three unmarked gaps: one holds a point surely, one a mark that may be a point or a
     comma, one nothing. The point goes in the text, the doubtful mark is unread (the number is
-    refused, not answered without it), the empty gap stays empty; a gap with a mark found by the
-    rules is not asked."""
+    refused, not answered without it), the empty gap stays empty; the gap with a comma found by
+    the rules is checked, asked in the same call, and its comma stands where the gap reader
+    agrees."""
     pieces = digit_pieces(10, 40, 70, 100, 130)
     comma = Mark(",", (122, 30, 4, 8), 0.9)  # the rules found it: between pieces 3 and 4
     found = reading([comma])
@@ -166,10 +167,11 @@ def test_a_mark_fused_to_a_digit_is_named_where_the_gap_reader_is_sure_else_unre
     sure_point = [0.01, 0.97, 0.01, 0.005, 0.005]
     doubtful = [0.05, 0.5, 0.44, 0.005, 0.005]
     empty = [0.99, 0.005, 0.003, 0.001, 0.001]
-    sayer = Sayer(sure_point, doubtful, empty)
+    agreed = [0.01, 0.01, 0.97, 0.005, 0.005]
+    sayer = Sayer(sure_point, doubtful, empty, agreed)
     gaps = GapReader(sayer, threshold=0.9, sure=0.95)
     read = with_fused_marks(found, pieces, gaps)
-    assert sayer.asked == 3
+    assert sayer.asked == 4
     assert [m.char for m in read.marks] == [".", UNREAD, ","]
     assert read.marks[0].box == (24, 5, 16, 30) and read.marks[0].confidence == 0.97
     boxes = [[v * 2 for v in p.box] for p in pieces]  # in the upload (scale 2)
@@ -223,7 +225,7 @@ def test_a_colon_is_named_once_but_not_around_a_piece_cut_from_its_dots() -> Non
     assert [m.char for m in two.marks] == [UNREAD, UNREAD]
     beside = Mark(":", (55, 10, 4, 20), 0.9)  # the rules' colon, between the second and third
     three = with_fused_marks(
-        reading([beside]), pieces, GapReader(Sayer(empty, colon, empty), 0.9, 0.95)
+        reading([beside]), pieces, GapReader(Sayer(empty, colon, empty, colon), 0.9, 0.95)
     )
     assert [m.char for m in three.marks] == [":", UNREAD]
 
@@ -293,3 +295,26 @@ def test_a_slash_cut_off_a_stroke_stands_where_the_gap_reader_agrees() -> None:
     gaps = Sayer(says[":"])
     read, digits = with_slashes(found_whole, whole, slash, GapReader(gaps, 0.9, 0.95))
     assert gaps.asked == 0 and [m.char for m in read.marks] == ["/"]
+
+
+def test_the_gap_reader_overrules_a_point_the_rules_read_only_where_it_is_sure() -> None:
+    """The rules read a point between two digits: where the gap reader reads a colon there
+    OVERRULE sure (a heavy colon's upper dot run into its digit), the colon stands in the
+    point's place; where it finds no mark that sure (a speck beside a digit), the mark is unread,
+    never dropped; where it agrees, or reads otherwise less sure, the point stands."""
+    from digits.reading import OVERRULE
+
+    pieces = digit_pieces(10, 40, 70)
+    point = Mark(".", (60, 30, 4, 4), 0.9)  # between the second piece and the third
+    found = reading([point])
+    empty = [0.99, 0.005, 0.003, 0.001, 0.001]  # the first gap, asked: nothing there
+    #              nothing  .     ,     :     /
+    colon = [0.005, 0.01, 0.005, 0.975, 0.005]
+    nothing = [0.97, 0.01, 0.01, 0.005, 0.005]
+    below = [0.1, 0.02, 0.02, OVERRULE - 0.05, 0.01]
+    agreed = [0.01, 0.97, 0.01, 0.005, 0.005]
+    cases = {":": colon, UNREAD: nothing, ".": below}
+    for char, says in cases.items():
+        read = with_fused_marks(found, pieces, GapReader(Sayer(empty, says), 0.9, 0.95))
+        assert [(m.char, m.box) for m in read.marks] == [(char, point.box)]
+    assert with_fused_marks(found, pieces, GapReader(Sayer(empty, agreed), 0.9, 0.95)) is found
