@@ -103,6 +103,16 @@ def test_a_minus_typed_against_its_digit_is_split_off() -> None:
     apart = np.zeros((100, 90), bool)  # a bar, a gap, then a digit: strokes merged, not joined
     apart[45:55, 0:40] = apart[:, 60:70] = True
     assert leading_bar(apart, 100) == 0
+    # a minus typed against a 4 in a heavy face runs into its bar: only the 4's slanted stroke
+    # rises from it, nothing below; the bar is longer than a 4's own ever sticks out
+    minus_four = np.zeros((100, 120), bool)
+    minus_four[55:65, 0:95] = True  # the minus, then the 4's bar
+    for column in range(30):  # the 4's slanted stroke, climbing from the minus's end
+        minus_four[55 - 2 * column : 65 - 2 * column, 45 + column] = True
+    minus_four[:, 75:85] = True  # its upright
+    assert 45 <= leading_bar(minus_four, 100) <= 55
+    short = minus_four[:, 20:]  # a 4's bar sticking out a quarter of its height: no minus
+    assert leading_bar(short, 100) == 0
 
 
 def test_a_space_is_a_gap_much_wider_than_the_others() -> None:
