@@ -10,10 +10,11 @@ the sureness is the classifier's probability times the detector's digit score ti
 plausible the piece's width is for its digit (`chosen_pieces`). Of the chosen pieces, those
 the slash reader takes for "/" are marks, not digits (`with_slashes`: a slash is a digit's
 height and, alone, a slanted 1's shape, which no rule on its box tells apart; one cut off a
-stroke stands where the gap reader agrees). Between two
-chosen digits where the separators' rules read no mark, the gap reader looks for one fused to
-a digit or too big for the rules' shapes (`with_fused_marks`: heavy print runs a point into its
-neighbour, and its commas are blots).
+stroke stands where the gap reader agrees), and a piece hanging below the others is a mark
+(`with_low_marks`: a big comma reads as a 9). Between two chosen digits where the separators'
+rules read no mark, the gap reader looks for one fused to a digit or too big for the rules'
+shapes (`with_fused_marks`: heavy print runs a point into its neighbour, and its commas are
+blots); where they read a point, a comma or a colon, it checks them.
 
 The digits and the separators between them (`digits.separators`) then make one text, left to
 right, with a space where the gap between two groups is one (`number_text`).
@@ -55,6 +56,7 @@ SLASH_SHORTEST = 0.7  # ... and at least this many tall
 # a piece cut off a stroke (a slash typed against a digit) that the slash reader scores from this
 # up to its threshold is unread: chosen on validation numbers (bench/results.md)
 SLASH_DOUBT = 0.3
+LOW = 0.5  # a piece this many digit heights below the others' tops, hanging lower, is a mark
 # the gap reader's reading of a gap overrules the rules' point, comma or colon there from this
 # sureness: chosen on validation numbers (bench/results.md)
 OVERRULE = 0.9
@@ -88,6 +90,7 @@ def pieces_to_read(
         pieces = found.candidates()
     else:
         found, pieces = with_slashes(found, judge_chose(found, judge), slash, gaps)
+        found, pieces = with_low_marks(found, pieces)
         found = with_fused_marks(found, pieces, gaps)
     if not pieces:  # only slivers between cuts
         raise ImageRejected(422, "no_digit_found", "No digit found: only specks of ink.")
@@ -270,9 +273,35 @@ def with_slashes(
         return found, pieces
     if cut and gaps is not None:
         slashes.update(seconded(found, pieces, cut, slashes, gaps))
-    parts = [part for part in found.parts if id(whole_piece(part)) not in slashes]
-    marks = sorted([*found.marks, *slashes.values()], key=lambda mark: mark.left)
-    return replace(found, parts=parts, marks=marks), [s for s in pieces if id(s) not in slashes]
+    return as_marks(found, pieces, slashes)
+
+
+def as_marks(
+    found: Reading, pieces: list[Segment], marks: dict[int, Mark]
+) -> tuple[Reading, list[Segment]]:
+    """The reading and its digits with some pieces made marks (`marks`, by the piece's id): a
+    part that was only that piece goes with it."""
+    parts = [part for part in found.parts if id(whole_piece(part)) not in marks]
+    placed = sorted([*found.marks, *marks.values()], key=lambda mark: mark.left)
+    return replace(found, parts=parts, marks=placed), [s for s in pieces if id(s) not in marks]
+
+
+def with_low_marks(found: Reading, pieces: list[Segment]) -> tuple[Reading, list[Segment]]:
+    """The reading and its digits (three or more) with the pieces that hang below the others
+    made unread marks: a piece whose top is over LOW digit heights below theirs (the median)
+    and whose bottom is below their baseline is a mark, no digit written so low (a big comma,
+    its head and tail, reads as a 9)."""
+    if len(pieces) < 3:
+        return found, pieces
+    height = float(np.median([s.box[3] for s in pieces]))
+    top = float(np.median([s.box[1] for s in pieces]))
+    bottom = float(np.median([s.box[1] + s.box[3] for s in pieces]))
+    low = {
+        id(s): Mark(UNREAD, s.box, 0.0)
+        for s in pieces
+        if s.box[1] - top > LOW * height and s.box[1] + s.box[3] > bottom
+    }
+    return as_marks(found, pieces, low) if low else (found, pieces)
 
 
 def seconded(

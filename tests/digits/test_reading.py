@@ -18,6 +18,7 @@ from digits.reading import (
     pieces_to_read,
     slash_candidates,
     with_fused_marks,
+    with_low_marks,
     with_slashes,
 )
 from digits.segment import Part, Reading, Segment
@@ -318,3 +319,22 @@ def test_the_gap_reader_overrules_a_point_the_rules_read_only_where_it_is_sure()
         read = with_fused_marks(found, pieces, GapReader(Sayer(empty, says), 0.9, 0.95))
         assert [(m.char, m.box) for m in read.marks] == [(char, point.box)]
     assert with_fused_marks(found, pieces, GapReader(Sayer(empty, agreed), 0.9, 0.95)) is found
+
+
+def test_a_piece_hanging_below_the_digits_is_an_unread_mark_not_a_digit() -> None:
+    """A big comma (its head and tail read as a 9) stands with its top over half a digit below
+    the others' and hangs below their baseline: it is an unread mark, no digit, so the number is
+    refused rather than read with a 9 for it; a digit written a little low stays a digit, and a
+    number of two digits has no line to judge by."""
+    first, second, third, fourth = digit_pieces(10, 40, 70, 100)  # rows 5-35
+    comma = Segment(np.zeros((40, 200), bool), (56, 22, 8, 17))  # rows 22-39
+    parts = [Part([0, 14], {(0, 1): piece}) for piece in (first, second, comma, third, fourth)]
+    found = Reading(parts=parts, ink=np.zeros((40, 200)), scale=1.0, height=30.0)
+    pieces = [first, second, comma, third, fourth]
+    read, digits = with_low_marks(found, pieces)
+    assert [(m.char, m.box) for m in read.marks] == [(UNREAD, comma.box)]
+    assert digits == [first, second, third, fourth] and len(read.parts) == 4
+    low = Segment(np.zeros((40, 200), bool), (56, 12, 14, 30))  # a digit 7 rows low
+    written = [first, second, low, third]
+    assert with_low_marks(found, written) == (found, written)
+    assert with_low_marks(found, [first, comma]) == (found, [first, comma])
