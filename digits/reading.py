@@ -214,13 +214,24 @@ def checked_gaps(in_gaps: list[list[Mark]]) -> list[int]:
 
 def overruled(mark: Mark, p: list[float], gaps: GapReader) -> Mark | None:
     """The rules' point, comma or colon as the gap reader reads its gap (probabilities `p`),
-    where it reads something else at least OVERRULE sure: the mark it names, or unread where it
-    finds none or a slash (a mark is never dropped); None where it agrees or is less sure."""
-    kind = max(range(len(p)), key=p.__getitem__)
+    where it reads something else at least OVERRULE sure (`gap_mark`: unread where it finds no
+    mark or a slash, a mark is never dropped); None where it agrees or is less sure."""
+    kind = likeliest(p)
     if GAP_CLASSES[kind] == mark.char or p[kind] < OVERRULE:
         return None
+    return gap_mark(p, mark.box, gaps)
+
+
+def likeliest(p: list[float]) -> int:
+    return max(range(len(p)), key=p.__getitem__)
+
+
+def gap_mark(p: list[float], box: tuple[int, int, int, int], gaps: GapReader) -> Mark:
+    """The gap reader's likeliest reading of a gap as a mark in `box`: the point, comma or colon
+    it names `sure`, else unread."""
+    kind = likeliest(p)
     named = kind > 0 and GAP_CLASSES[kind] in GAP_NAMED and p[kind] >= gaps.sure
-    return Mark(GAP_CLASSES[kind] if named else UNREAD, mark.box, round(p[kind], 3))
+    return Mark(GAP_CLASSES[kind] if named else UNREAD, box, round(p[kind], 3))
 
 
 def without_doubled_colons(
@@ -272,7 +283,7 @@ def with_slashes(
     if not slashes:
         return found, pieces
     if cut and gaps is not None:
-        slashes.update(seconded(found, pieces, cut, slashes, gaps))
+        slashes.update(seconded(found, pieces, cut, gaps))
     return as_marks(found, pieces, slashes)
 
 
@@ -305,27 +316,17 @@ def with_low_marks(found: Reading, pieces: list[Segment]) -> tuple[Reading, list
 
 
 def seconded(
-    found: Reading,
-    pieces: list[Segment],
-    cut: list[int],
-    slashes: dict[int, Mark],
-    gaps: GapReader,
+    found: Reading, pieces: list[Segment], cut: list[int], gaps: GapReader
 ) -> dict[int, Mark]:
-    """The slashes cut off a stroke (pieces `cut`, marks in `slashes`) as the gap reader reads
-    the gap between each one's neighbours (in one call): a slash where it finds one likeliest,
-    the point, comma or colon it names `sure`, else unread (chosen on validation numbers:
-    bench/results.md)."""
+    """The slashes cut off a stroke (pieces `cut`) that the gap reader, reading the gap between
+    each one's neighbours (in one call), does not find likeliest a slash: as it reads the gap
+    (`gap_mark`; chosen on validation numbers: bench/results.md)."""
     contexts = np.stack([gap_input(found, pieces[i - 1], pieces[i + 1]) for i in cut])
-    marks = {}
-    for i, p in zip(cut, gaps.probabilities(contexts).tolist(), strict=True):
-        mark = slashes[id(pieces[i])]
-        kind = max(range(len(p)), key=p.__getitem__)
-        char = GAP_CLASSES[kind]
-        if char == "/":
-            continue
-        named = kind > 0 and char in GAP_NAMED and p[kind] >= gaps.sure
-        marks[id(pieces[i])] = Mark(char if named else UNREAD, mark.box, round(p[kind], 3))
-    return marks
+    return {
+        id(pieces[i]): gap_mark(p, pieces[i].box, gaps)
+        for i, p in zip(cut, gaps.probabilities(contexts).tolist(), strict=True)
+        if GAP_CLASSES[likeliest(p)] != "/"
+    }
 
 
 def best_path(
