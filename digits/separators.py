@@ -37,7 +37,7 @@ THIN = 0.3
 LEVEL = 0.08  # a minus's rows vary by at most this many digit heights across it
 JOINED = 0.3  # a minus joined to its digit is at least this many digit heights wide (a 4's
 JOINT = 0.1  # bar sticks out less), and within this many of its end the digit's ink runs
-# JOINT above and below it, or above or below where it is at least LONG_BAR digit heights long
+# JOINT above and below it, or above where it is at least LONG_BAR digit heights long
 LONG_BAR = 0.4
 SLANT = 0.5  # a colon's dots lean at most this many columns per row (an italic's)
 MIDDLE = (0.25, 0.8)  # ... and its centre is within this part of the band
@@ -186,9 +186,9 @@ def leading_bar(window: np.ndarray, height: float) -> int:
     bar_top, bar_bottom = top[:level].min(), bottom[:level].max()
     reach = JOINT * height
     above, below = rows[0] < bar_top - reach, rows[-1] > bar_bottom + reach
-    # a bar longer than LONG_BAR is a minus where the digit's ink runs above or below it (a 4's
-    # slanted stroke meets the minus's end; in italics, a digit's foot reaches under it)
-    return level if (above and below) or (level >= LONG_BAR * height and (above or below)) else 0
+    # a bar longer than LONG_BAR is a minus where the digit's ink rises from its end (a 4's
+    # slanted stroke; a 7's stem falls from its bar, which is never a minus)
+    return level if (above and below) or (level >= LONG_BAR * height and above) else 0
 
 
 def find_marks(

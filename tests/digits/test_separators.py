@@ -113,6 +113,9 @@ def test_a_minus_typed_against_its_digit_is_split_off() -> None:
     assert 45 <= leading_bar(minus_four, 100) <= 55
     short = minus_four[:, 20:]  # a 4's bar sticking out a quarter of its height: no minus
     assert leading_bar(short, 100) == 0
+    seven = np.zeros((100, 80), bool)  # a 7 lower than its neighbours: a long bar at half
+    seven[40:50, 0:70] = seven[50:100, 60:70] = True  # height, its stem falling from its end
+    assert leading_bar(seven, 100) == 0
 
 
 def test_a_space_is_a_gap_much_wider_than_the_others() -> None:
