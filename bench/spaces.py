@@ -1,11 +1,15 @@
-"""Spaces in type: how the step rule's two thresholds miss spaces and put spaces where none is.
+"""Spaces: how the space rules' thresholds miss spaces and put spaces where none is.
 
-Types numbers in the validation fonts, in every upload style (`synthesis.numbers.typed_numbers`),
-finds their digits as /read does (the committed model's piece judge), and keeps those on a
-baseline whose pieces match the text's digits one to one. For every pair of neighbouring digits
-with nothing or a space between them it takes the step between the digits' centres over the
-number's median step and the gap between them in digit heights, and prints, for each pair of
-thresholds (`digits.separators.TYPE_SPACE`, `TYPE_GAP`), the spaces missed and the false ones.
+In type: numbers in the validation fonts, in every upload style
+(`synthesis.numbers.typed_numbers`), their digits found as /read does (the committed model's
+piece judge), those on a baseline whose pieces match the text's digits one to one. For every
+pair of neighbouring digits with nothing or a space between them it takes the step between the
+digits' centres over the number's median step and the gap between them in digit heights, and
+prints, for each pair of thresholds (`digits.separators.TYPE_SPACE`, `TYPE_GAP`), the spaces
+missed and the false ones. By hand: numbers of MNIST's validation digits and the same redrawn by
+other hands, spaced, touching and with separators (`synthesis.numbers`), those not on a
+baseline, the gap in digit heights and over the number's median gap, for each pair of
+`SPACE`, `SPACE_RATIO`.
 
     .venv/bin/python -m bench.spaces [--count 400] [--seeds 77 78]
 """
@@ -22,11 +26,12 @@ from digits.errors import ImageRejected
 from digits.preprocess import open_image
 from digits.reading import pieces_to_read
 from digits.segment import upload_box
-from digits.separators import TYPE_GAP, TYPE_SPACE, on_a_baseline
+from digits.separators import SPACE, SPACE_RATIO, TYPE_GAP, TYPE_SPACE, on_a_baseline
 from digits.served import load_model
-from synthesis.numbers import typed_numbers
+from synthesis.numbers import numbers, separated_numbers, typed_numbers
 
 RULES = ((1.3, 0.25), (1.25, 0.15), (TYPE_SPACE, TYPE_GAP), (1.2, 0.1))
+HAND_RULES = ((0.3, 3.0), (0.5, 2.5), (0.6, 2.0), (SPACE, SPACE_RATIO), (0.9, 2.0), (0.8, 1.5))
 
 
 def pairs(
@@ -46,28 +51,62 @@ def pairs(
         return []
     centres = [(left + right) / 2 for left, right in spans]
     steps = {i: centres[i + 1] - centres[i] for i in plain}
+    gaps = {i: spans[i + 1][0] - spans[i][1] for i in plain}
     typical = float(np.median(list(steps.values())))
+    typical_gap = max(float(np.median(list(gaps.values()))), 1.0)
     return [
-        (between[i + 1] == " ", steps[i] / typical, (spans[i + 1][0] - spans[i][1]) / height)
+        (between[i + 1] == " ", steps[i] / typical, gaps[i] / height, gaps[i] / typical_gap)
         for i in plain
     ]
 
 
-def measured(count: int, seed: int, model) -> list[tuple[bool, float, float]]:
+def measured(made, model, typeset: bool) -> list[tuple[bool, float, float, float]]:
+    """The pairs of the numbers (text, bytes) whose digits are found one to one, of those on a
+    baseline (`typeset`) or of those not."""
     rows = []
-    for _, _, text, data in typed_numbers("validation", count, seed):
+    for text, data in made:
         try:
             found, pieces, _ = pieces_to_read(
-                open_image(data, MAX_PIXELS), model.judge, model.slash
+                open_image(data, MAX_PIXELS), model.judge, model.slash, model.gaps
             )
         except ImageRejected:
             continue
         boxes = [upload_box(found, piece) for piece in pieces]
         height = found.height * found.scale
-        if len(boxes) != sum(c.isdigit() for c in text) or not on_a_baseline(boxes, height):
+        if len(boxes) != sum(c.isdigit() for c in text):
             continue
-        rows += pairs(text, sorted((b[0], b[0] + b[2]) for b in boxes), height)
+        if on_a_baseline(boxes, height) == typeset:
+            rows += pairs(text, sorted((b[0], b[0] + b[2]) for b in boxes), height)
     return rows
+
+
+def handwritten(count: int, seed: int) -> list[tuple[str, bytes]]:
+    """Numbers of MNIST validation digits and the same redrawn by other hands, spaced,
+    touching and with separators."""
+    from bench.numbers import redrawn
+    from training.data import mnist_digits
+
+    source = mnist_digits("validation")
+    made = []
+    for digits in (source, redrawn(source, 3000, seed)):
+        for touching in (False, True):
+            made += [(text, data) for _, text, data in numbers(digits, count, touching, seed)]
+        made += [(t, d) for _, _, t, d in separated_numbers(digits, count // 4, seed)]
+    return made
+
+
+def table(rows, rules, shipped, header: str, said) -> None:
+    """Per rule, the spaces it misses and the ones it puts where none is; `said(row, *rule)`."""
+    spaces = sum(row[0] for row in rows)
+    print(f"| {header} | spaces missed | false spaces |")
+    print("|---|---|---|---|")
+    for rule in rules:
+        calls = [(row[0], said(row, *rule)) for row in rows]
+        missed = sum(space and not call for space, call in calls)
+        false = sum(call and not space for space, call in calls)
+        mark = " (shipped)" if rule == shipped else ""
+        others = len(rows) - spaces
+        print(f"| {rule[0]}{mark} | {rule[1]} | {missed} of {spaces} | {false} of {others} |")
 
 
 def main() -> None:
@@ -76,19 +115,34 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[77, 78])
     args = parser.parse_args()
     model = load_model(Path("model"))
-    rows = [row for seed in args.seeds for row in measured(args.count, seed, model)]
-    spaces = sum(space for space, _, _ in rows)
-    print(f"{len(rows)} neighbouring typed digits on a baseline, {spaces} of them spaced apart\n")
-    print("| step over median | gap (digit heights) | spaces missed | false spaces |")
-    print("|---|---|---|---|")
-    for step, gap in RULES:
-        found = [(space, ratio > step and width > gap) for space, ratio, width in rows]
-        missed = sum(space and not said for space, said in found)
-        false = sum(said and not space for space, said in found)
-        shipped = " (shipped)" if (step, gap) == (TYPE_SPACE, TYPE_GAP) else ""
-        print(
-            f"| {step}{shipped} | {gap} | {missed} of {spaces} | {false} of {len(rows) - spaces} |"
+    typed = [
+        row
+        for seed in args.seeds
+        for row in measured(
+            [(t, d) for _, _, t, d in typed_numbers("validation", args.count, seed)], model, True
         )
+    ]
+    spaced = sum(row[0] for row in typed)
+    print(f"{len(typed)} neighbouring typed digits on a baseline, {spaced} of them spaced apart\n")
+    table(
+        typed,
+        RULES,
+        (TYPE_SPACE, TYPE_GAP),
+        "step over median | gap (digit heights)",
+        lambda row, step, gap: row[1] > step and row[2] > gap,
+    )
+    hands = [
+        row for seed in args.seeds for row in measured(handwritten(args.count, seed), model, False)
+    ]
+    spaced = sum(row[0] for row in hands)
+    print(f"\n{len(hands)} neighbouring handwritten digits, {spaced} of them spaced apart\n")
+    table(
+        hands,
+        HAND_RULES,
+        (SPACE, SPACE_RATIO),
+        "gap (digit heights) | gap over median",
+        lambda row, gap, ratio: row[2] > gap and row[3] > ratio,
+    )
 
 
 if __name__ == "__main__":
