@@ -22,7 +22,7 @@ from app.telemetry import Telemetry
 from app.versions import Lease
 from digits.contract import NOT_A_DIGIT
 from digits.errors import ImageRejected
-from digits.reading import Placed, chosen_pieces, number_text, pieces_to_read
+from digits.reading import Placed, between_digits, chosen_pieces, number_text, pieces_to_read
 from digits.screening import split
 from digits.segment import MAX_DIGITS, Reading, Segment, upload_box
 from digits.separators import UNREAD
@@ -197,16 +197,6 @@ class DataPlane:
         if refused:
             self.telemetry.not_a_digit.inc(refused)
         return Answers(lease.version, probabilities, scores, is_digit)
-
-
-def between_digits(text: str, mark: Placed) -> bool:
-    """Whether a separator in a number's text has a digit on each side (spaces aside), or is a
-    minus with a digit after it at the start."""
-    before = text[: mark.position].replace(" ", "")
-    after = text[mark.position + 1 :].replace(" ", "")
-    if not after[:1].isdigit():
-        return False
-    return before[-1:].isdigit() or (mark.char == "-" and not before)
 
 
 def numbered(

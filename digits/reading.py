@@ -382,3 +382,13 @@ def number_text(
             placed.append(Placed(" ", len(text), None, 1.0))
             text += " "
     return text, placed
+
+
+def between_digits(text: str, mark: Placed) -> bool:
+    """Whether a separator in a number's text has a digit on each side (spaces aside), or is a
+    minus with a digit after it at the start."""
+    before = text[: mark.position].replace(" ", "")
+    after = text[mark.position + 1 :].replace(" ", "")
+    if not after[:1].isdigit():
+        return False
+    return before[-1:].isdigit() or (mark.char == "-" and not before)

@@ -91,22 +91,6 @@ def test_read_and_number_in_agree_on_separate_sure_digits(client, running, sampl
     assert alone is None  # one digit is no number
 
 
-def test_a_separator_stands_between_digits_or_is_a_leading_minus() -> None:
-    from app.data_plane import between_digits
-    from digits.reading import Placed
-
-    def placed(text: str) -> list[bool]:
-        marks = [Placed(c, i, [0, 0, 1, 1], 1.0) for i, c in enumerate(text) if c in ".,:/-"]
-        return [between_digits(text, mark) for mark in marks]
-
-    assert placed("1,000.50") == [True, True]
-    assert placed("-5") == [True] and placed("01/12/2026") == [True, True]
-    assert placed("1 000, 5") == [True]  # spaces aside
-    assert placed("5-") == [False] and placed(".5") == [False] and placed("-.5") == [False, False]
-    assert placed("26/80//6560") == [True, False, False]
-    assert placed("5-/9") == [False, False]
-
-
 def test_v2_answers_a_wrong_method_in_its_own_shape(client):
     response = client.get("/v2/models/digits/infer")
     assert response.status_code == 405 and set(response.json()) == {"error"}

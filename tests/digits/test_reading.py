@@ -13,6 +13,7 @@ from digits.preprocess import open_image
 from digits.reading import (
     Placed,
     asked_gaps,
+    between_digits,
     gap_marks,
     number_text,
     pieces_to_read,
@@ -338,3 +339,16 @@ def test_a_piece_hanging_below_the_digits_is_an_unread_mark_not_a_digit() -> Non
     written = [first, second, low, third]
     assert with_low_marks(found, written) == (found, written)
     assert with_low_marks(found, [first, comma]) == (found, [first, comma])
+
+
+def test_a_separator_stands_between_digits_or_is_a_leading_minus() -> None:
+    def placed(text: str) -> list[bool]:
+        marks = [Placed(c, i, [0, 0, 1, 1], 1.0) for i, c in enumerate(text) if c in ".,:/-"]
+        return [between_digits(text, mark) for mark in marks]
+
+    assert placed("1,000.50") == [True, True]
+    assert placed("-5") == [True] and placed("01/12/2026") == [True, True]
+    assert placed("1 000, 5") == [True]  # spaces aside
+    assert placed("5-") == [False] and placed(".5") == [False] and placed("-.5") == [False, False]
+    assert placed("26/80//6560") == [True, False, False]
+    assert placed("5-/9") == [False, False]
