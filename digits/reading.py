@@ -228,10 +228,12 @@ def likeliest(p: list[float]) -> int:
 
 def gap_mark(p: list[float], box: tuple[int, int, int, int], gaps: GapReader) -> Mark:
     """The gap reader's likeliest reading of a gap as a mark in `box`: the point, comma or colon
-    it names `sure`, else unread."""
+    it names `sure`, with its probability; else unread, with the chance that a mark stands there
+    (as `with_fused_marks` gives its unread marks)."""
     kind = likeliest(p)
-    named = kind > 0 and GAP_CLASSES[kind] in GAP_NAMED and p[kind] >= gaps.sure
-    return Mark(GAP_CLASSES[kind] if named else UNREAD, box, round(p[kind], 3))
+    if kind > 0 and GAP_CLASSES[kind] in GAP_NAMED and p[kind] >= gaps.sure:
+        return Mark(GAP_CLASSES[kind], box, round(p[kind], 3))
+    return Mark(UNREAD, box, round(1.0 - p[0], 3))
 
 
 def without_doubled_colons(

@@ -283,11 +283,14 @@ def test_a_slash_cut_off_a_stroke_stands_where_the_gap_reader_agrees() -> None:
         ":": [0.01, 0.01, 0.01, 0.96, 0.01],
         UNREAD: [0.97, 0.01, 0.01, 0.005, 0.005],
     }
+    confidence = {"/": 0.98, ":": 0.96, UNREAD: 0.03}  # unread: the chance of a mark there
     for char, answer in says.items():
         gaps = Sayer(answer)
         read, digits = with_slashes(found, pieces, slash, GapReader(gaps, 0.9, 0.95))
         assert gaps.asked == 1
-        assert [(m.char, m.box) for m in read.marks] == [(char, cut.box)]
+        assert [(m.char, m.box, m.confidence) for m in read.marks] == [
+            (char, cut.box, confidence[char])
+        ]
         assert digits == [first, rest, last]
     unsure = [0.01, 0.45, 0.5, 0.02, 0.02]
     read, _ = with_slashes(found, pieces, slash, GapReader(Sayer(unsure), 0.9, 0.95))
