@@ -279,7 +279,8 @@ def with_slashes(
     for i, p in zip(candidates, likely.tolist(), strict=True):
         if p >= slash.threshold:
             slashes[id(pieces[i])] = Mark("/", pieces[i].box, round(p, 3))
-            cut += [i] if id(pieces[i]) not in wholes else []
+            if id(pieces[i]) not in wholes:
+                cut.append(i)
         elif p >= SLASH_DOUBT and id(pieces[i]) not in wholes:
             slashes[id(pieces[i])] = Mark(UNREAD, pieces[i].box, round(p, 3))
     if not slashes:
