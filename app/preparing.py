@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.uploads import Upload
 from digits.errors import ImageRejected
-from digits.preprocess import open_image, pixel_count, to_model_input
+from digits.preprocess import PlainPng, open_upload, pixel_count, to_model_input
 
 INLINE_PIXELS = 128 * 128  # pixels per request up to which preparing stays on the event loop
 
@@ -33,16 +33,16 @@ def naming(upload: Upload, among: int) -> Iterator[None]:
         raise
 
 
-def open_all(uploads: list[Upload], max_pixels: int) -> list[Image.Image]:
+def open_all(uploads: list[Upload], max_pixels: int) -> list[Image.Image | PlainPng]:
     """Headers only: bombs and non-images are refused before any pixel is decoded."""
     opened = []
     for upload in uploads:
         with naming(upload, len(uploads)):
-            opened.append(open_image(upload.data, max_pixels))
+            opened.append(open_upload(upload.data, max_pixels))
     return opened
 
 
-def convert_all(uploads: list[Upload], opened: list[Image.Image]) -> np.ndarray:
+def convert_all(uploads: list[Upload], opened: list[Image.Image | PlainPng]) -> np.ndarray:
     images = []
     for upload, image in zip(uploads, opened, strict=True):
         with naming(upload, len(uploads)):

@@ -15,12 +15,18 @@ from __future__ import annotations
 import io
 import struct
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
 
 from digits.contract import DIGIT_BOX, IMAGE_SIZE, PIXEL_MAX
 from digits.errors import ImageRejected
+
+try:  # libspng's PNG decoder, where it has a wheel (pyproject.toml)
+    import pyspng
+except ImportError:  # there Pillow decodes every PNG
+    pyspng = None
 
 WORKING_SIZE = 256  # large uploads are reduced to this before analysis: bounded work per request
 # a JPEG is decoded at the smallest DCT scale (1/2, 1/4, 1/8) that keeps this many pixels a side:
@@ -32,6 +38,9 @@ MIN_SIDE = 8  # pixels: anything narrower cannot show a digit
 MIN_CONTRAST = 24  # ink levels (0-255) below which an image is taken as blank
 HIGH_BIT_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error)
+# the PNG signature and the length and type of the header chunk that must follow it
+PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"
+PLAIN_COLOURS = {0: "L", 2: "RGB"}  # PNG colour types whose 8-bit pixels Pillow opens as these
 
 
 def open_image(data: bytes, max_pixels: int) -> Image.Image:
@@ -74,6 +83,47 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
         raise corrupt(exc) from None
 
 
+@dataclass(frozen=True)
+class PlainPng:
+    """A PNG that needs none of Pillow's work beyond decoding: 8-bit grey or RGB pixels, one
+    frame, no EXIF orientation (what API clients, scripts and screenshots send). Its header is
+    read here, its pixels decoded by libspng in one C call, several times cheaper than Pillow's
+    decoder, whose chunk handling runs in Python (`bench/results.md`). The pixels are the same:
+    PNG is lossless, and neither applies the file's gamma."""
+
+    data: bytes
+    width: int
+    height: int
+
+    @classmethod
+    def read(cls, data: bytes, max_pixels: int) -> PlainPng | None:
+        """The upload as a plain PNG within the limits; None for any other, which `open_image`
+        opens (and refuses where it must)."""
+        if pyspng is None or not data.startswith(PNG_HEADER) or len(data) < 33:
+            return None
+        width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
+        if depth != 8 or colour not in PLAIN_COLOURS or b"eXIf" in data or b"acTL" in data:
+            return None
+        if min(width, height) < MIN_SIDE or width * height > max_pixels:
+            return None
+        return cls(data, width, height)
+
+    def pixels(self) -> np.ndarray:
+        """(H, W) grey or (H, W, 3) RGB uint8, as Pillow would give them. A file libspng cannot
+        decode (it is stricter than Pillow on a few) goes to Pillow, which decodes it or says
+        why not."""
+        try:
+            return pyspng.load(self.data)
+        except RuntimeError:
+            return np.asarray(decode(open_image(self.data, self.width * self.height)))
+
+
+def open_upload(data: bytes, max_pixels: int) -> Image.Image | PlainPng:
+    """An upload opened for `to_model_input`: a plain PNG read to its header, any other image
+    opened by Pillow (`open_image`)."""
+    return PlainPng.read(data, max_pixels) or open_image(data, max_pixels)
+
+
 def decode(image: Image.Image, draft: int = JPEG_DRAFT_SIZE) -> Image.Image:
     """Decode the first frame's pixels, upright; the costly step, sized by `pixel_count`. A JPEG
     is decoded at a reduced scale that keeps at least `draft` pixels a side."""
@@ -102,7 +152,7 @@ def corrupt(exc: Exception) -> ImageRejected:
     )
 
 
-def pixel_count(image: Image.Image) -> int:
+def pixel_count(image: Image.Image | PlainPng) -> int:
     return image.width * image.height
 
 
@@ -181,14 +231,14 @@ def ink_of(image: Image.Image) -> np.ndarray:
     return np.asarray(ink, dtype=np.float32)
 
 
-def as_mnist(image: Image.Image) -> np.ndarray | None:
-    """An upload already in MNIST's own form (28x28 grey, black background, the digit within the
-    20x20 box and centred by mass), as the model input unchanged; None for any other, which the
-    general path rebuilds. The common case for API clients, so it is checked first, and on 28
-    row and 28 column sums in plain Python, cheaper than a dozen numpy calls on so few values."""
-    if image.mode != "L" or image.size != (IMAGE_SIZE, IMAGE_SIZE):
+def as_mnist(grey: np.ndarray) -> np.ndarray | None:
+    """An upload's pixels already in MNIST's own form (28x28 grey, black background, the digit
+    within the 20x20 box and centred by mass), as the model input unchanged; None for any other,
+    which the general path rebuilds. The common case for API clients, so it is checked first,
+    and on 28 row and 28 column sums in plain Python, cheaper than a dozen numpy calls on so few
+    values."""
+    if grey.shape != (IMAGE_SIZE, IMAGE_SIZE):
         return None
-    grey = np.asarray(image)
     if grey.max() < MIN_CONTRAST:
         return None  # blank: the general path says so
     rows, cols = grey.sum(axis=1).tolist(), grey.sum(axis=0).tolist()  # ink per row, column
@@ -242,12 +292,20 @@ def fit_digit(ink: np.ndarray) -> np.ndarray:
     return frame
 
 
-def to_model_input(image: Image.Image) -> np.ndarray:
-    """An opened (header-checked) image -> float32 (28, 28) raw pixels, light digit on dark."""
-    image = decode(image)
-    ready = as_mnist(image)
-    if ready is not None:
-        return ready
+def to_model_input(opened: Image.Image | PlainPng) -> np.ndarray:
+    """An opened (header-checked) upload -> float32 (28, 28) raw pixels, light digit on dark."""
+    if isinstance(opened, PlainPng):
+        pixels = opened.pixels()
+        ready = as_mnist(pixels)
+        return ready if ready is not None else rebuilt(Image.fromarray(pixels))
+    image = decode(opened)
+    mnist_sized = image.mode == "L" and image.size == (IMAGE_SIZE, IMAGE_SIZE)
+    ready = as_mnist(np.asarray(image)) if mnist_sized else None
+    return ready if ready is not None else rebuilt(image)
+
+
+def rebuilt(image: Image.Image) -> np.ndarray:
+    """Any decoded upload made into MNIST's form: the general path."""
     return fit_digit(normalise_contrast(ink_of(reduce(flattened(image)))))
 
 

@@ -12,14 +12,15 @@ from PIL import Image
 
 from digits.contract import MAX_PIXELS
 from digits.errors import ImageRejected
-from digits.preprocess import open_image, to_model_input
+from digits.preprocess import PlainPng, open_image, open_upload, pyspng, to_model_input
 from synthesis.styles import encode
 from synthesis.uploads import STYLES
+from tests.app.bad_inputs import corrupt_png
 
 
 def preprocess(data: bytes) -> np.ndarray:
     """Encoded bytes -> the model input, as the service prepares an upload."""
-    return to_model_input(open_image(data, MAX_PIXELS))
+    return to_model_input(open_upload(data, MAX_PIXELS))
 
 
 def recognised(client, uploads: list[bytes]) -> list[int]:
@@ -148,3 +149,61 @@ def test_any_image_gives_a_digit_frame_or_a_clear_rejection(mode, width, height,
         return
     assert result.shape == (28, 28) and result.dtype == np.float32
     assert result.min() >= 0 and result.max() <= 255
+
+
+needs_libspng = pytest.mark.skipif(
+    pyspng is None, reason="pyspng has no wheel for this platform: Pillow decodes every PNG"
+)
+
+
+def plain_pngs(sample_digits) -> dict[str, bytes]:
+    """PNGs that libspng decodes (8-bit grey or RGB), MNIST-like and not."""
+    digit = sample_digits.images[7]
+    paper = Image.fromarray(255 - digit).resize((90, 60))
+    shifted = np.zeros((28, 28), np.uint8)
+    shifted[:20, :20] = digit[4:24, 4:24]
+    return {
+        "MNIST digit": encode(Image.fromarray(digit)),
+        "MNIST-sized, off centre": encode(Image.fromarray(shifted)),
+        "grey page": encode(paper),
+        "RGB screenshot": encode(paper.convert("RGB")),
+        "grey, one transparent level": encode(paper, transparency=255),
+    }
+
+
+@needs_libspng
+def test_plain_pngs_are_decoded_by_libspng_to_the_same_input(sample_digits) -> None:
+    for name, data in plain_pngs(sample_digits).items():
+        opened = open_upload(data, MAX_PIXELS)
+        assert isinstance(opened, PlainPng), name
+        by_pillow = to_model_input(open_image(data, MAX_PIXELS))
+        np.testing.assert_array_equal(to_model_input(opened), by_pillow, err_msg=name)
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA", "P", "I;16", "1"])
+def test_other_pngs_are_opened_by_pillow(sample_digits, mode: str) -> None:
+    data = encode(as_mode(sample_digits.images[3], mode))
+    assert isinstance(open_upload(data, MAX_PIXELS), Image.Image)
+
+
+def test_a_png_with_exif_is_opened_by_pillow(sample_digits) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = encode(Image.fromarray(sample_digits.images[3]), exif=exif.tobytes())
+    assert isinstance(open_upload(data, MAX_PIXELS), Image.Image)  # Pillow turns it upright
+
+
+def test_a_plain_png_over_the_limits_is_refused_as_pillow_refuses_it(sample_digits) -> None:
+    data = encode(Image.fromarray(sample_digits.images[3]))
+    with pytest.raises(ImageRejected) as refused:
+        open_upload(data, 27 * 28)
+    assert refused.value.code == "image_too_large"
+
+
+@needs_libspng
+def test_a_corrupt_plain_png_is_refused_by_pillow() -> None:
+    opened = open_upload(corrupt_png(), MAX_PIXELS)
+    assert isinstance(opened, PlainPng)  # its header is whole
+    with pytest.raises(ImageRejected) as refused:
+        to_model_input(opened)
+    assert refused.value.code == "corrupt_image"
