@@ -1,6 +1,7 @@
 """Preparing uploads, the code of a git revision against the working tree's, side by side in one
-process: microseconds per upload of each kind, `to_model_input(open_image(...))` as every route
-prepares an image. Rounds alternate which goes first; median (range) and the ratio per round.
+process: microseconds per upload of each kind, `to_model_input(open_upload(...))` as every route
+that answers images prepares one (`open_image` at revisions that had no `open_upload`). Rounds
+alternate which goes first; median (range) and the ratio per round.
 
     .venv/bin/python -m bench.prepare [--before HEAD] [--rounds 7] [--seconds 1]
 """
@@ -63,26 +64,23 @@ def uploads() -> dict[str, list[bytes]]:
     }
 
 
+def prepared(module: ModuleType, data: bytes) -> np.ndarray:
+    opened = getattr(module, "open_upload", module.open_image)(data, MAX_PIXELS)
+    return module.to_model_input(opened)
+
+
 def rate(module: ModuleType, data: list[bytes], seconds: float) -> float:
     """Microseconds per upload."""
     count, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
-        module.to_model_input(module.open_image(data[count % len(data)], MAX_PIXELS))
+        prepared(module, data[count % len(data)])
         count += 1
     return (time.perf_counter() - started) / count * 1e6
 
 
 def largest_difference(before: ModuleType, now: ModuleType, data: list[bytes]) -> float:
     """The largest difference between the two's model inputs (0-255) over the uploads."""
-    return max(
-        float(
-            np.abs(
-                before.to_model_input(before.open_image(d, MAX_PIXELS))
-                - now.to_model_input(now.open_image(d, MAX_PIXELS))
-            ).max()
-        )
-        for d in data
-    )
+    return max(float(np.abs(prepared(before, d) - prepared(now, d)).max()) for d in data)
 
 
 def main() -> None:
