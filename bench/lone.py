@@ -27,7 +27,7 @@ from app.data_plane import Answers
 from app.main import create_app
 from app.uploads import Upload
 from bench.serve import spread
-from digits.preprocess import open_image, to_model_input
+from digits.preprocess import open_upload, to_model_input
 from tests.harness import MODEL_DIR, png_bytes, rotated
 from training.data import VENDORED_MNIST, load_idx_dir
 
@@ -92,14 +92,14 @@ def main() -> None:
 async def measure(app, png: bytes, args: argparse.Namespace) -> None:
     async with app.router.lifespan_context(app):
         served = app.state.running.versions.get()
-        image = to_model_input(open_image(png, 10**7))
+        image = to_model_input(open_upload(png, 10**7))
         batch = image[np.newaxis, ..., np.newaxis]
         outputs = served.model.predict(batch)
         answers = Answers(served.version, outputs[:, :10], outputs[:, 10], [True], ["id"])
         upload = [Upload(png, None)]
 
         async def prepare() -> None:
-            to_model_input(open_image(png, 10**7))
+            to_model_input(open_upload(png, 10**7))
 
         async def model() -> None:
             served.model.predict(batch)
@@ -109,7 +109,7 @@ async def measure(app, png: bytes, args: argparse.Namespace) -> None:
         async def prepare_cold() -> None:
             junk.sum()
             started = time.perf_counter()
-            to_model_input(open_image(png, 10**7))
+            to_model_input(open_upload(png, 10**7))
             cold["prepare"] += time.perf_counter() - started
 
         async def model_cold() -> None:
