@@ -8,7 +8,7 @@ photo) in the threadpool, so that they never stall other requests (`bench/result
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -17,9 +17,10 @@ from starlette.concurrency import run_in_threadpool
 
 from app.uploads import Upload
 from digits.errors import ImageRejected
-from digits.preprocess import PlainPng, open_upload, pixel_count, to_model_input
+from digits.preprocess import PlainPng, open_image, open_upload, pixel_count, to_model_input
 
 INLINE_PIXELS = 128 * 128  # pixels per request up to which preparing stays on the event loop
+Opened = Image.Image | PlainPng
 
 
 @contextmanager
@@ -33,16 +34,23 @@ def naming(upload: Upload, among: int) -> Iterator[None]:
         raise
 
 
-def open_all(uploads: list[Upload], max_pixels: int) -> list[Image.Image | PlainPng]:
-    """Headers only: bombs and non-images are refused before any pixel is decoded."""
-    opened = []
+def open_all(uploads: list[Upload], max_pixels: int) -> list[Image.Image]:
+    """Pillow's images, headers only (a number is read from them): bombs and non-images are
+    refused before any pixel is decoded."""
+    return open_each(uploads, max_pixels, open_image)
+
+
+def open_each(
+    uploads: list[Upload], max_pixels: int, opener: Callable[[bytes, int], Opened]
+) -> list[Opened]:
+    images = []
     for upload in uploads:
         with naming(upload, len(uploads)):
-            opened.append(open_upload(upload.data, max_pixels))
-    return opened
+            images.append(opener(upload.data, max_pixels))
+    return images
 
 
-def convert_all(uploads: list[Upload], opened: list[Image.Image | PlainPng]) -> np.ndarray:
+def convert_all(uploads: list[Upload], opened: list[Opened]) -> np.ndarray:
     images = []
     for upload, image in zip(uploads, opened, strict=True):
         with naming(upload, len(uploads)):
@@ -52,7 +60,7 @@ def convert_all(uploads: list[Upload], opened: list[Image.Image | PlainPng]) -> 
 
 async def prepare(uploads: list[Upload], max_pixels: int) -> np.ndarray:
     """(N, 28, 28) float32 model inputs, one per upload."""
-    opened = open_all(uploads, max_pixels)
-    if sum(map(pixel_count, opened)) <= INLINE_PIXELS:
-        return convert_all(uploads, opened)
-    return await run_in_threadpool(convert_all, uploads, opened)
+    images = open_each(uploads, max_pixels, open_upload)  # a plain PNG read to its header
+    if sum(map(pixel_count, images)) <= INLINE_PIXELS:
+        return convert_all(uploads, images)
+    return await run_in_threadpool(convert_all, uploads, images)
