@@ -53,8 +53,8 @@ from digits.served import GapReader, Judge, SlashReader
 WHOLE_SURE = 0.99  # chosen on validation numbers (bench/results.md, "Whole numbers")
 SLASH_WIDEST = 1.1  # a stroke that may be a slash is at most this many digit heights wide ...
 SLASH_SHORTEST = 0.7  # ... and at least this many tall
-# a piece cut off a stroke (a slash typed against a digit) that the slash reader scores from this
-# up to its threshold is unread: chosen on validation numbers (bench/results.md)
+# a piece that the slash reader scores from this up to its threshold is unread, cut off a stroke
+# (a slash typed against a digit) or whole: chosen on validation numbers (bench/results.md)
 SLASH_DOUBT = 0.3
 LOW = 0.5  # a piece this many digit heights below the others' tops, hanging lower, is a mark
 # the gap reader's reading of a gap overrules the rules' point, comma or colon there from this
@@ -263,12 +263,13 @@ def with_slashes(
 ) -> tuple[Reading, list[Segment]]:
     """The reading and its digits with the pieces the slash reader takes for "/" (at its
     threshold, in one call over every candidate) made marks: a part that was only the slash
-    goes with it. A piece cut off a stroke that it scores from SLASH_DOUBT is an unread mark:
-    a slash typed against a digit is cut out of their stroke, and the reader, which learned
-    slashes that stand free, doubts it (a whole stroke it doubts is most often a 1). A slash
-    cut off a stroke stands where the gap reader agrees (`seconded`): in heavy print a point,
-    a comma or a colon fused to its digit is cut out with a sliver of the digit that looks
-    like a slash to the slash reader alone."""
+    goes with it. A piece that it scores from SLASH_DOUBT is an unread mark: a slash typed
+    against a digit is cut out of their stroke, and the reader, which learned slashes that
+    stand free, doubts it; a hand's slash drawn short and upright it doubts whole (a 1 it
+    seldom doubts: the number is refused, not read with a 1 for its slash). A slash cut off a
+    stroke stands where the gap reader agrees (`seconded`): in heavy print a point, a comma or
+    a colon fused to its digit is cut out with a sliver of the digit that looks like a slash
+    to the slash reader alone."""
     candidates = slash_candidates(found, pieces) if slash is not None else []
     if not candidates:
         return found, pieces
@@ -281,7 +282,7 @@ def with_slashes(
             slashes[id(pieces[i])] = Mark("/", pieces[i].box, round(p, 3))
             if id(pieces[i]) not in wholes:
                 cut.append(i)
-        elif p >= SLASH_DOUBT and id(pieces[i]) not in wholes:
+        elif p >= SLASH_DOUBT:
             slashes[id(pieces[i])] = Mark(UNREAD, pieces[i].box, round(p, 3))
     if not slashes:
         return found, pieces

@@ -232,12 +232,12 @@ def test_a_colon_is_named_once_but_not_around_a_piece_cut_from_its_dots() -> Non
     assert [m.char for m in three.marks] == [":", UNREAD]
 
 
-def test_a_doubtful_slash_cut_off_a_stroke_is_unread_but_a_whole_stroke_stays_a_digit() -> None:
+def test_a_doubtful_slash_is_unread_cut_or_whole() -> None:
     """Five pieces: a digit, a whole stroke, two pieces cut off one stroke, a digit. The slash
-    reader scores the middle three: the whole stroke and the first cut piece in its doubt band,
-    the second cut piece low. The doubtful cut piece (a slash typed against its digit) is unread,
-    so the number is refused rather than read with a 1 for its slash; the whole stroke stays a
-    digit (a plain 1 often scores there); above the threshold a piece is a slash, cut or not."""
+    reader scores the middle three. Where it doubts the whole stroke and the first cut piece
+    (from SLASH_DOUBT up to its threshold) both are unread, so the number is refused rather
+    than read with a 1 for a slash; below SLASH_DOUBT a piece stays a digit; above the
+    threshold it is a slash, cut or not."""
     first, whole, cut, rest, last = digit_pieces(10, 40, 70, 84, 130)
     joined = Segment(cut.mask | rest.mask, (70, 5, 28, 30))
     parts = [
@@ -248,14 +248,17 @@ def test_a_doubtful_slash_cut_off_a_stroke_is_unread_but_a_whole_stroke_stays_a_
     ]
     found = Reading(parts=parts, ink=np.zeros((40, 200)), scale=1.0, height=30.0)
     pieces = [first, whole, cut, rest, last]
-    doubt = [0.5, 0.5]
-    sayer = Sayer(doubt, doubt, [0.9, 0.1])
+    doubt, low = [0.5, 0.5], [0.9, 0.1]
+    sayer = Sayer(doubt, doubt, low)
     read, digits = with_slashes(found, pieces, SlashReader(sayer, threshold=0.8))
     assert sayer.asked == 3
+    assert [(m.char, m.box) for m in read.marks] == [(UNREAD, whole.box), (UNREAD, cut.box)]
+    assert digits == [first, rest, last]
+    read, digits = with_slashes(found, pieces, SlashReader(Sayer(low, doubt, low), 0.8))
     assert [(m.char, m.box) for m in read.marks] == [(UNREAD, cut.box)]
-    assert digits == [first, whole, rest, last]
+    assert digits == [first, whole, rest, last]  # the whole stroke it does not doubt: a 1
     sure = [0.05, 0.95]
-    read, digits = with_slashes(found, pieces, SlashReader(Sayer(sure, sure, [0.9, 0.1]), 0.8))
+    read, digits = with_slashes(found, pieces, SlashReader(Sayer(sure, sure, low), 0.8))
     assert [(m.char, m.box) for m in read.marks] == [("/", whole.box), ("/", cut.box)]
     assert digits == [first, rest, last]
     assert len(read.parts) == 3  # the part that was only the slash went with it
