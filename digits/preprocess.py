@@ -40,7 +40,7 @@ HIGH_BIT_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, struct.error)
 # the PNG signature and the length and type of the header chunk that must follow it
 PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"
-PLAIN_COLOURS = {0: "L", 2: "RGB"}  # PNG colour types whose 8-bit pixels Pillow opens as these
+PLAIN_COLOURS = {0, 2}  # the PNG colour types grey and RGB: Pillow opens them as "L" and "RGB"
 
 
 def open_image(data: bytes, max_pixels: int) -> Image.Image:
