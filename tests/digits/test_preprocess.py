@@ -180,6 +180,39 @@ def test_plain_pngs_are_decoded_by_libspng_to_the_same_input(sample_digits) -> N
         np.testing.assert_array_equal(to_model_input(opened), by_pillow, err_msg=name)
 
 
+@needs_libspng
+@settings(max_examples=60, deadline=None)
+@given(
+    mode=st.sampled_from(["L", "RGB"]),
+    width=st.integers(8, 300),
+    height=st.integers(8, 300),
+    seed=st.integers(0, 2**32 - 1),
+    level=st.integers(0, 9),
+)
+def test_any_plain_png_gives_what_pillow_gives(mode, width, height, seed, level) -> None:
+    """Random content (noise, or a flat page with a blob of ink), any size and compression: the
+    same model input, or the same refusal, whichever decoder reads it."""
+    rng = np.random.default_rng(seed)
+    pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    if rng.random() < 0.5:
+        pixels[:] = rng.integers(0, 256, 3, dtype=np.uint8)
+        top, left = int(rng.integers(0, height - 4)), int(rng.integers(0, width - 4))
+        pixels[top : top + height // 3, left : left + width // 4] = 0
+    data = encode(Image.fromarray(pixels, "RGB").convert(mode), compress_level=level)
+    opened = open_upload(data, MAX_PIXELS)
+    assert isinstance(opened, PlainPng)
+    outcomes = []
+    for image in (opened, open_image(data, MAX_PIXELS)):
+        try:
+            outcomes.append(to_model_input(image))
+        except ImageRejected as rejection:
+            outcomes.append(rejection.code)
+    if isinstance(outcomes[0], str) or isinstance(outcomes[1], str):
+        assert outcomes[0] == outcomes[1]
+    else:
+        np.testing.assert_array_equal(outcomes[0], outcomes[1])
+
+
 @pytest.mark.parametrize("mode", ["RGBA", "LA", "P", "I;16", "1"])
 def test_other_pngs_are_opened_by_pillow(sample_digits, mode: str) -> None:
     data = encode(as_mode(sample_digits.images[3], mode))
