@@ -39,6 +39,9 @@ JOINED = 0.3  # a minus joined to its digit is at least this many digit heights 
 JOINT = 0.1  # bar sticks out less), and within this many of its end the digit's ink runs
 # JOINT above and below it, or above where it is at least LONG_BAR digit heights long
 LONG_BAR = 0.4
+# a minus after the first digit (a hyphen) is centred at least this far down the band: a 5's bar
+# come apart from its body sits higher (chosen on validation numbers: bench/results.md)
+HYPHEN_LOW = 0.33
 SLANT = 0.5  # a colon's dots lean at most this many columns per row (an italic's)
 MIDDLE = (0.25, 0.8)  # ... and its centre is within this part of the band
 SHARED = 0.5  # a mark sharing this share of its columns with a stroke at least PART of a
@@ -249,9 +252,10 @@ def placed(
 ) -> list[tuple[Mark, list[int]]]:
     """The marks where a number can have them: a minus before a digit; the others between two,
     one at a time (before the first digit, a point is more often a speck than a number's; two
-    marks side by side, a comma's tail come apart from its dot: unread). After the last digit
-    no mark changes the number: a small one is left to the digits (a speck, or a fragment of
-    the last), a tall one is unread (perhaps a 1 itself)."""
+    marks side by side, a comma's tail come apart from its dot: unread; a hyphen high in the
+    band, a 5's bar come apart: unread). After the last digit no mark changes the number: a
+    small one is left to the digits (a speck, or a fragment of the last), a tall one is unread
+    (perhaps a 1 itself)."""
     if not digits:
         return found
     first = min(b[0] for b in digits)
@@ -259,13 +263,14 @@ def placed(
     found = sorted(found, key=lambda item: item[0].left)
     kept = []
     for k, (mark, strokes) in enumerate(found):
-        x, _, width, height = mark.box
+        x, y, width, height = mark.box
         beside = [other.box for other, _ in found[k - 1 : k] + found[k + 1 : k + 2]]
         if x >= last and height <= MARK * band.height:
             continue
         leading = x + width <= first and mark.char not in "-" + UNREAD
         crowded = any(not digit_between(box, mark.box, digits) for box in beside)
-        if x >= last or leading or crowded:
+        high = mark.char == "-" and x + width > first and band.place(y + height / 2) < HYPHEN_LOW
+        if x >= last or leading or crowded or high:
             mark = Mark(UNREAD, mark.box, 0.0)
         kept.append((mark, strokes))
     return kept

@@ -30,6 +30,15 @@ def test_each_separator_by_its_shape_and_place() -> None:
     assert marks((100, 100, 12, 12)) == []  # a dot high up, near a digit: a fragment of it
 
 
+def test_a_bar_high_between_digits_is_unread_not_a_hyphen() -> None:
+    """A bar between two digits centred high in the band is more often a 5's bar come apart
+    from its body than a hyphen: unread, so the number is refused. The same bar before the
+    first digit is a minus (drawn high), and between digits at half height a hyphen."""
+    assert marks((90, 145, 40, 8)) == ["-"]  # a hyphen at half height (`2026-12-07`)
+    assert marks((90, 126, 40, 8)) == [UNREAD]  # centred 0.30 down the band
+    assert marks((-60, 126, 40, 8)) == ["-"]  # a minus before the number, drawn high
+
+
 def test_typed_separators_by_their_shape_and_place() -> None:
     assert marks((100, 190, 12, 22)) == [","]  # a typed comma: taller than wide, hanging
     assert marks((90, 145, 36, 18)) == ["-"]  # a hyphen: a fat bar
