@@ -41,6 +41,9 @@ DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeErr
 # the PNG signature and the length and type of the header chunk that must follow it
 PNG_HEADER = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR"
 PLAIN_COLOURS = {0, 2}  # the PNG colour types grey and RGB: Pillow opens them as "L" and "RGB"
+# libspng holds the GIL while it decodes, Pillow does not: only PNGs this small (which the service
+# prepares on its event loop anyway: `app.preparing`) are decoded by libspng
+SMALL_PNG_PIXELS = 128 * 128
 
 
 def open_image(data: bytes, max_pixels: int) -> Image.Image:
@@ -85,11 +88,11 @@ def open_image(data: bytes, max_pixels: int) -> Image.Image:
 
 @dataclass(frozen=True)
 class PlainPng:
-    """A PNG that needs none of Pillow's work beyond decoding: 8-bit grey or RGB pixels, one
-    frame, no EXIF orientation (what API clients, scripts and screenshots send). Its header is
-    read here, its pixels decoded by libspng in one C call, several times cheaper than Pillow's
-    decoder, whose chunk handling runs in Python (`bench/results.md`). The pixels are the same:
-    PNG is lossless, and neither applies the file's gamma."""
+    """A small PNG that needs none of Pillow's work beyond decoding: 8-bit grey or RGB pixels,
+    one frame, no EXIF orientation (what API clients, scripts and small screenshots send). Its
+    header is read here, its pixels decoded by libspng in one C call, several times cheaper
+    than Pillow's decoder, whose chunk handling runs in Python (`bench/results.md`). The pixels
+    are the same: PNG is lossless, and neither applies the file's gamma."""
 
     data: bytes
     width: int
@@ -97,14 +100,14 @@ class PlainPng:
 
     @classmethod
     def read(cls, data: bytes, max_pixels: int) -> PlainPng | None:
-        """The upload as a plain PNG within the limits; None for any other, which `open_image`
-        opens (and refuses where it must)."""
+        """The upload as a plain PNG within the limits and SMALL_PNG_PIXELS; None for any
+        other, which `open_image` opens (and refuses where it must)."""
         if pyspng is None or not data.startswith(PNG_HEADER) or len(data) < 33:
             return None
         width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
         if depth != 8 or colour not in PLAIN_COLOURS or b"eXIf" in data or b"acTL" in data:
             return None
-        if min(width, height) < MIN_SIDE or width * height > max_pixels:
+        if min(width, height) < MIN_SIDE or width * height > min(max_pixels, SMALL_PNG_PIXELS):
             return None
         return cls(data, width, height)
 

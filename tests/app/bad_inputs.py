@@ -39,8 +39,8 @@ def digit_like_png(size: int = 200) -> bytes:
     return encode(Image.fromarray(rng.integers(0, 256, (size, size), dtype=np.uint8)))
 
 
-def corrupt_png() -> bytes:
-    data = bytearray(digit_like_png())
+def corrupt_png(size: int = 200) -> bytes:
+    data = bytearray(digit_like_png(size))
     for i in range(200, 400):
         data[i] ^= 0x5A
     return bytes(data)
