@@ -105,11 +105,11 @@ class PlainPng:
         if pyspng is None or not data.startswith(PNG_HEADER) or len(data) < 33:
             return None
         width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
-        if depth != 8 or colour not in PLAIN_COLOURS or b"eXIf" in data or b"acTL" in data:
+        if depth != 8 or colour not in PLAIN_COLOURS:
             return None
         if min(width, height) < MIN_SIDE or width * height > min(max_pixels, SMALL_PNG_PIXELS):
             return None
-        return cls(data, width, height)
+        return None if b"eXIf" in data or b"acTL" in data else cls(data, width, height)
 
     def pixels(self) -> np.ndarray:
         """(H, W) grey or (H, W, 3) RGB uint8, as Pillow would give them. A file libspng cannot
