@@ -17,10 +17,9 @@ from starlette.concurrency import run_in_threadpool
 
 from app.uploads import Upload
 from digits.errors import ImageRejected
-from digits.preprocess import PlainPng, open_image, open_upload, pixel_count, to_model_input
+from digits.preprocess import Opened, open_image, open_upload, pixel_count, to_model_input
 
 INLINE_PIXELS = 128 * 128  # pixels per request up to which preparing stays on the event loop
-Opened = Image.Image | PlainPng
 
 
 @contextmanager

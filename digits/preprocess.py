@@ -121,7 +121,10 @@ class PlainPng:
             return np.asarray(decode(open_image(self.data, self.width * self.height)))
 
 
-def open_upload(data: bytes, max_pixels: int) -> Image.Image | PlainPng:
+Opened = Image.Image | PlainPng  # an upload opened, its pixels not yet decoded
+
+
+def open_upload(data: bytes, max_pixels: int) -> Opened:
     """An upload opened for `to_model_input`: a plain PNG read to its header, any other image
     opened by Pillow (`open_image`)."""
     return PlainPng.read(data, max_pixels) or open_image(data, max_pixels)
@@ -155,7 +158,7 @@ def corrupt(exc: Exception) -> ImageRejected:
     )
 
 
-def pixel_count(image: Image.Image | PlainPng) -> int:
+def pixel_count(image: Opened) -> int:
     return image.width * image.height
 
 
@@ -295,7 +298,7 @@ def fit_digit(ink: np.ndarray) -> np.ndarray:
     return frame
 
 
-def to_model_input(opened: Image.Image | PlainPng) -> np.ndarray:
+def to_model_input(opened: Opened) -> np.ndarray:
     """An opened (header-checked) upload -> float32 (28, 28) raw pixels, light digit on dark."""
     if isinstance(opened, PlainPng):
         pixels = opened.pixels()
