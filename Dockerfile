@@ -49,5 +49,7 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
   CMD ["python3", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ['PORT']}/readyz\", timeout=2)"]
 # exec: uvicorn is PID 1 and gets SIGTERM itself, finishing in-flight requests before it exits;
-# --no-access-log: the service writes each request's access line itself, with its answer ids
-CMD ["sh", "-c", "exec uvicorn app.main:app --host 0.0.0.0 --port \"$PORT\" --workers \"$WORKERS\" --timeout-graceful-shutdown \"$GRACEFUL_TIMEOUT\" --timeout-keep-alive \"$KEEP_ALIVE\" --no-access-log --proxy-headers --forwarded-allow-ips='*'"]
+# --no-access-log: the service writes each request's access line itself, with its answer ids;
+# --http: each response's head and body in one write, so a killed replica's half-sent answer never
+# reaches nginx (app/http_protocol.py)
+CMD ["sh", "-c", "exec uvicorn app.main:app --http app.http_protocol:OneWriteHttpToolsProtocol --host 0.0.0.0 --port \"$PORT\" --workers \"$WORKERS\" --timeout-graceful-shutdown \"$GRACEFUL_TIMEOUT\" --timeout-keep-alive \"$KEEP_ALIVE\" --no-access-log --proxy-headers --forwarded-allow-ips='*'"]

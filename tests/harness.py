@@ -44,6 +44,8 @@ def png_bytes(pixels: np.ndarray, mode: str = "L") -> bytes:
 
 
 MULTIPART_BOUNDARY = "digits-boundary"
+# the HTTP protocol the service is run with (scripts/serve.sh, the Dockerfile)
+ONE_WRITE_PROTOCOL = "app.http_protocol:OneWriteHttpToolsProtocol"
 
 
 def multipart_body(png: bytes, filename: str = "digit.png") -> bytes:
@@ -79,11 +81,15 @@ class ServiceProcess:
 
 @contextmanager
 def running_service(
-    log_name: str = "live_server.log", code: Path = REPO, **env: str | None
+    log_name: str = "live_server.log",
+    code: Path = REPO,
+    protocol: str | None = ONE_WRITE_PROTOCOL,
+    **env: str | None,
 ) -> Iterator[ServiceProcess]:
     """The service as the README starts it (uvicorn, committed model) on a free loopback port,
     from this checkout or another (`code`, say a revision's worktree); `env` adds to its
-    environment, a None removes a variable."""
+    environment, a None removes a variable. `protocol` None: uvicorn's own, as a revision from
+    before app/http_protocol.py is run anyway."""
     port = free_port()
     environment = {
         **os.environ,
@@ -113,6 +119,8 @@ def running_service(
         "--timeout-keep-alive",  # as scripts/serve.sh and the image run it
         "75",
     ]
+    if protocol and (code / "app" / "http_protocol.py").exists():
+        command += ["--http", protocol]
     with open(log, "w") as log_file:
         started = time.perf_counter()
         process = subprocess.Popen(
