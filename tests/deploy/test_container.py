@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.harness import REPO, free_port, png_bytes
+from tests.harness import ONE_WRITE_PROTOCOL, REPO, free_port, png_bytes
 
 pytestmark = pytest.mark.docker
 IMAGE = "digit-service:test"
@@ -88,6 +88,14 @@ def test_container_does_not_run_as_root(container) -> None:
     processes = docker("top", name).stdout.splitlines()[1:]  # UID PID PPID C STIME TTY TIME CMD
     assert any("uvicorn" in line for line in processes), processes
     assert all(line.split()[0] not in ("0", "root") for line in processes), processes
+
+
+def test_it_answers_through_the_one_write_protocol(container) -> None:
+    """The image's command names the protocol that sends each answer whole (app/http_protocol.py),
+    which the rolling-restart test's kill relies on."""
+    name, _ = container
+    processes = docker("top", name).stdout.splitlines()[1:]
+    assert any(f"--http {ONE_WRITE_PROTOCOL}" in line for line in processes), processes
 
 
 def test_sigterm_stops_it_gracefully(container) -> None:
