@@ -26,18 +26,19 @@ class HeadWithBody:
 
     def __init__(self, transport: asyncio.Transport, cycle: RequestResponseCycle) -> None:
         self._transport = transport
-        self._cycle = cycle
+        self._cycle: RequestResponseCycle | None = cycle
         self._head: bytes | None = None
-        self._head_sent = False
 
     def write(self, data: bytes) -> None:
-        if not self._cycle.response_started or self._head_sent:
-            self._transport.write(data)
+        if self._cycle is None or not self._cycle.response_started:
+            self._transport.write(data)  # a 100 Continue, or the body after its first bytes
         elif self._head is None:
             self._head = bytes(data)
         else:
-            self._head_sent = True
             self._transport.write(self._head + data)
+            # the cycle holds this view: without the reference back, the request's objects are
+            # freed when it ends, not left to the garbage collector
+            self._head = self._cycle = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)

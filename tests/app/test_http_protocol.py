@@ -5,6 +5,8 @@ write; uvicorn's own protocol, on the same requests, is the reference for the by
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 
 import pytest
 from uvicorn.config import Config
@@ -134,3 +136,25 @@ def test_an_app_that_breaks_after_the_head_sends_nothing_but_closes() -> None:
     """A head alone would be a broken answer the balancer cannot retry; nothing at all it can."""
     one = asyncio.run(answer(failing_after_start, OneWriteHttpToolsProtocol, POST))
     assert one.writes == [] and one.closed
+
+
+def test_an_answered_request_is_freed_without_the_garbage_collector() -> None:
+    """The response's view of the connection holds its cycle, and the cycle the view: left so,
+    every request's objects would wait for the cyclic collector (a cost bench.compare saw at
+    concurrency 8). Once the answer is sent, nothing holds the cycle but uvicorn."""
+
+    async def scenario() -> weakref.ref:
+        protocol, _ = connected(app_answering(b"ok"), OneWriteHttpToolsProtocol)
+        protocol.data_received(POST)
+        for _ in range(20):
+            await asyncio.sleep(0)
+        answered = weakref.ref(protocol.cycle)
+        assert answered().response_complete
+        protocol.cycle = None  # as the next request on the connection replaces it
+        return answered
+
+    gc.disable()
+    try:
+        assert asyncio.run(scenario())() is None
+    finally:
+        gc.enable()
