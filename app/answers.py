@@ -117,9 +117,9 @@ async def one_digit(
 
 def whole_number(reading: NumberReading, number: NumberAnswer, always_guess: bool) -> NumberReading:
     """A number read (/read, the page): its reading, or, where a part does not look like a digit,
-    a mark is no separator it can tell or stands where none does, or a digit is read too unsure,
-    and the client did not ask `always_guess`, a 422 `not_a_digit` naming them, with the
-    reading."""
+    a mark is no separator it can tell or stands where none does, two digits stand closer than
+    type sets them, or a digit is read too unsure, and the client did not ask `always_guess`, a
+    422 `not_a_digit` naming them, with the reading."""
     if not number.refused or always_guess:
         return reading
     named = []
@@ -137,6 +137,12 @@ def whole_number(reading: NumberReading, number: NumberAnswer, always_guess: boo
         named.append(
             f'The mark at character {at} of "{number.text}" stands where no number has one '
             "(beside another mark, or at an end)."
+        )
+    if number.crowded:
+        which = ", ".join(f"{n - 1} and {n}" for n in number.crowded)
+        named.append(
+            f'Digits {which} of "{number.text}" stand closer than type sets two digits '
+            "(the strokes of a letter?)."
         )
     if number.unsure and not named:
         which = ", ".join(map(str, number.unsure))

@@ -25,7 +25,7 @@ from digits.errors import ImageRejected
 from digits.reading import Placed, between_digits, chosen_pieces, number_text, pieces_to_read
 from digits.screening import split
 from digits.segment import MAX_DIGITS, Reading, Segment, upload_box
-from digits.separators import UNREAD
+from digits.separators import UNREAD, crowded
 
 SURE = 0.9  # a number sent as one digit is named only where each of its digits is read this sure
 # /read refuses a number with a digit read less sure than this: chosen on validation numbers (MNIST
@@ -90,6 +90,12 @@ class NumberAnswer:
         return [s for s in self.separators if s.char != " " and not between_digits(self.text, s)]
 
     @property
+    def crowded(self) -> list[int]:
+        """The digits (counted from 1) set closer to the one before than type sets two digits
+        (`digits.separators.crowded`): the strokes of a letter, not digits."""
+        return crowded(self.boxes, self.found.height * self.found.scale)
+
+    @property
     def unsure(self) -> list[int]:
         """The digits (counted from 1) read less sure than UNSURE: refusing such numbers
         catches a wrong text for every two right ones it loses."""
@@ -99,7 +105,7 @@ class NumberAnswer:
     @property
     def refused(self) -> bool:
         """Whether the number is refused unless the client asked `always_guess`."""
-        return bool(self.strangers or self.unread or self.astray or self.unsure)
+        return bool(self.strangers or self.unread or self.astray or self.crowded or self.unsure)
 
 
 @dataclass
@@ -160,8 +166,8 @@ class DataPlane:
         """For an image refused as not one digit: the number it holds, as `read` reads it, where
         it is two or more separate digits (each stroke group read whole: strokes cut apart are
         more often a letter's than a number's), each looking like a digit and read SURE, every
-        mark a separator; else None. Neither counted nor captured: the request is refused
-        either way."""
+        mark a separator, no digit crowding another; else None. Neither counted nor captured:
+        the request is refused either way."""
         judge = lease.model.judge
         if judge is None or lease.model.answering.not_a_digit is None:
             return None
@@ -180,7 +186,7 @@ class DataPlane:
             return None
         answers = Answers(lease.version, probabilities, scores, [True] * len(pieces))
         number = numbered(found, pieces, inputs, answers)
-        return None if number.unread or number.astray else number
+        return None if number.unread or number.astray or number.crowded else number
 
     def answer(self, lease: Lease, outputs: np.ndarray) -> Answers:
         """The model's outputs judged by the version's refusal rule, and counted: the one place

@@ -8,7 +8,8 @@ refused and answered wrong, the same for typed numbers in the validation fonts, 
 (MNIST digits spaced, touching and with separators; the same digits redrawn by other hands,
 `synthesis.hands`; typed, plain and with separators, and with separators in heavy print) the
 share read exactly, refused and answered with a wrong text, as a client that does not ask
-`always_guess` sees them, then the cost of `/read` per digit against
+`always_guess` sees them, then texts that are no number (words, digits with letters: every
+answer a wrong text), then the cost of `/read` per digit against
 `/predict` of one digit, in alternating rounds (median and range).
 
     .venv/bin/python -m bench.numbers [--count 300] [--rounds 3] [--model-dir model]
@@ -28,6 +29,7 @@ from synthesis.numbers import NUMBER_STYLES as STYLES
 from synthesis.numbers import (
     SEPARATED,
     heavy_numbers,
+    lettered_texts,
     numbers,
     separated_numbers,
     typed_numbers,
@@ -99,6 +101,16 @@ def typed(client, count: int) -> list[str]:
     plain and with separators."""
     shares = outcomes(client, typed_numbers("validation", count, 5))
     return outcome_lines("typed numbers | style", dict(sorted(shares.items())))
+
+
+def not_numbers(client, count: int) -> list[str]:
+    """Texts that are no number (words, digits with letters) typed in the validation fonts,
+    every upload style: the share refused, and answered (a wrong text, whatever it says)."""
+    tally = tallies(client, lettered_texts("validation", count, 15))
+    lines = ["| not numbers | style | refused | answered (a wrong text) |", "|---" * 4 + "|"]
+    for (kind, style), (_, refused, answered, sent) in sorted(tally.items()):
+        lines.append(f"| {kind} | {style} | {refused / sent:.1%} | {answered / sent:.1%} |")
+    return lines
 
 
 def redrawn(source: Digits, count: int, seed: int) -> Digits:
@@ -205,6 +217,7 @@ def main() -> None:
         print("\n" + "\n".join(separators(client, source, args.count // 4)))
         print("\n" + "\n".join(typed(client, args.count // 4)))
         print("\n" + "\n".join(kinds(client, source, args.count)))
+        print("\n" + "\n".join(not_numbers(client, args.count // 4)))
         ratios = cost_per_digit(client, numbers(source, 60, False, 3), args.rounds)
     print(
         f"\n/read per digit vs /predict of one digit: median {statistics.median(ratios):.2f}x "

@@ -54,6 +54,10 @@ TYPE_GAP = 0.1  # over a gap this many digit heights wide (bold and condensed fa
 BASELINE_DIGITS = 4
 ALIGNED = 0.03  # type stands on a baseline: its digits' bottoms within this many digit
 # heights of one straight line (a hand's, and MNIST's, wander more)
+# in type, two digits' centres stand at least this share of the median step apart: closer,
+# they are the strokes of one letter cut apart (chosen on validation numbers and letters:
+# bench/results.md)
+CROWDED = 0.6
 GAP_CLASSES = ("", ".", ",", ":", "/")  # what the gap reader says stands between two digits
 GAP_NAMED = ".,:"  # the marks it may put in a number's text (a slash it finds is unread)
 UNREAD = "?"  # a mark that is no digit and no separator it can be told for sure
@@ -295,6 +299,18 @@ def on_a_baseline(boxes: list[list[int]], height: float) -> bool:
         return False
     line = np.polyfit(centres, bottoms, 1)
     return float(np.abs(bottoms - np.polyval(line, centres)).max()) <= ALIGNED * height
+
+
+def crowded(boxes: list[list[int]], height: float) -> list[int]:
+    """In type (on a baseline, where every digit has the same advance), the digits (their
+    boxes, left to right; counted from 1) whose centre stands less than CROWDED times the
+    median step from the one before: no font sets two digits so close, but a letter cut into
+    strokes reads as 1s that are (`9250K` read `925011`)."""
+    if not on_a_baseline(boxes, height):
+        return []
+    steps = np.diff([x + width / 2 for x, _, width, _ in boxes])
+    typical = float(np.median(steps))
+    return [n for n, step in enumerate(steps.tolist(), 2) if step < CROWDED * typical]
 
 
 def spaces(

@@ -245,7 +245,6 @@ def typed_numbers(split: str, count: int, seed: int) -> list[tuple[str, str, str
     bytes), kind "plain" (2-6 digits) or "separators" (every other one, from SEPARATED)."""
     from synthesis.fonts import require
     from synthesis.styles import STYLES
-    from synthesis.typed import typed_ink, typed_on_screen
 
     rng = np.random.default_rng(seed)
     paths = require(split)
@@ -257,12 +256,46 @@ def typed_numbers(split: str, count: int, seed: int) -> list[tuple[str, str, str
             else:
                 kind = "plain"
                 text = "".join(str(d) for d in rng.integers(10, size=int(rng.integers(2, 7))))
-            path = paths[rng.integers(len(paths))]
-            if style == "screen":
-                data = typed_on_screen(text, path, rng)
+            made.append((kind, style, text, typed_upload(text, paths, style, rng)))
+    return made
+
+
+def typed_upload(text: str, paths, style: str, rng: Rng) -> bytes:
+    """`text` typed in one of the fonts `paths`, as an upload of `style`."""
+    from synthesis.styles import STYLES
+    from synthesis.typed import typed_ink, typed_on_screen
+
+    path = paths[rng.integers(len(paths))]
+    if style == "screen":
+        return typed_on_screen(text, path, rng)
+    return STYLES[style](typed_ink(text, path, rng, size=160), rng)
+
+
+def lettered_texts(split: str, count: int, seed: int) -> list[tuple[str, str, str, bytes]]:
+    """`count` texts per upload style that are no number, typed in the fonts of `split`:
+    (kind, style, text, bytes), kind "words" (2-5 letters) or "digits with letters" (1-4
+    digits with 1-2 letters before or after, a space between them one time in three: `12kg`,
+    `A4`). Only letters nobody writes for a digit (`synthesis.nondigits.CHARACTERS`): an O read
+    as a 0 is no mistake."""
+    from synthesis.fonts import require
+    from synthesis.nondigits import CHARACTERS
+    from synthesis.styles import STYLES
+
+    letters = [c for c in CHARACTERS if c.isalpha()]
+    rng = np.random.default_rng(seed)
+    paths = require(split)
+    made = []
+    for style in STYLES:
+        for k in range(count):
+            if k % 2:
+                kind, text = "words", "".join(rng.choice(letters, int(rng.integers(2, 6))))
             else:
-                data = STYLES[style](typed_ink(text, path, rng, size=160), rng)
-            made.append((kind, style, text, data))
+                digits = "".join(str(d) for d in rng.integers(10, size=int(rng.integers(1, 5))))
+                tag = "".join(rng.choice(letters, int(rng.integers(1, 3))))
+                space = " " if rng.random() < 1 / 3 else ""
+                parts = (digits, tag) if rng.random() < 0.5 else (tag, digits)
+                kind, text = "digits with letters", space.join(parts)
+            made.append((kind, style, text, typed_upload(text, paths, style, rng)))
     return made
 
 

@@ -204,6 +204,29 @@ def test_a_mark_where_no_number_has_one_is_refused(client, test_digits) -> None:
         assert "stands where no number has one" in error["message"]
 
 
+def test_a_letter_cut_into_strokes_is_refused_not_read_as_ones(client) -> None:
+    """`6415X` typed: the X's two strokes each look like a 1 to the classifier and the detector
+    alike, so only their place tells: closer than type sets two digits. Refused naming them; a
+    typed 1111 is read."""
+    from synthesis.fonts import FONT_ROOT
+    from synthesis.styles import on_paper
+    from synthesis.typed import typed_ink
+
+    font = FONT_ROOT / "dejavu/DejaVuSans.ttf"
+
+    def typed(text: str) -> bytes:
+        rng = np.random.default_rng(0)
+        return on_paper(typed_ink(text, font, rng, size=160), rng)
+
+    assert client.post("/read?always_guess=true", content=typed("6415X")).json()["text"] == "641511"
+    refused = client.post("/read", content=typed("6415X"))
+    assert refused.status_code == 422, refused.text
+    message = refused.json()["error"]["message"]
+    assert 'Digits 5 and 6 of "641511" stand closer than type sets two digits' in message, message
+    for number in ("1111", "3411"):
+        assert client.post("/read", content=typed(number)).json()["text"] == number
+
+
 def test_a_digit_read_too_unsure_is_refused_not_guessed(client, test_digits) -> None:
     """A digit halfway between two (a 4 blended with a 9, a 3 with a 5...) beside a clear one:
     where /read's best guess for it is below UNSURE, the number is refused naming the digit,

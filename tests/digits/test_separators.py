@@ -7,7 +7,14 @@ from PIL import Image
 
 from digits.segment import find_digits, split_minus
 from digits.segment import segment as stroke
-from digits.separators import UNREAD, find_marks, leading_bar, on_a_baseline, spaces
+from digits.separators import (
+    UNREAD,
+    crowded,
+    find_marks,
+    leading_bar,
+    on_a_baseline,
+    spaces,
+)
 from synthesis.numbers import compose_text
 
 DIGIT = 100  # a digit's height in these boxes: the band is rows 100-200
@@ -153,6 +160,18 @@ def test_type_stands_on_a_baseline_and_a_hand_wanders() -> None:
     written = [[x, 100 + dy, 50, 100] for x, dy in ((0, 0), (60, 12), (120, -5), (180, 8))]
     assert not on_a_baseline(written, 100)
     assert not on_a_baseline(typed[:2], 100)  # two digits always fit a line
+
+
+def test_in_type_two_digits_set_closer_than_type_sets_them_are_crowded() -> None:
+    """A letter's strokes read as 1s stand closer than any two typed digits; a typed 1, narrow
+    as it is, keeps its advance; a hand's digits, off any baseline, are never judged so."""
+    typed = [[x, 100, 30, 100] for x in (0, 60, 120, 180, 240)]
+    assert crowded(typed, 100) == []
+    assert crowded([*typed[:4], [204, 100, 8, 100], [224, 100, 8, 100]], 100) == [5, 6]
+    ones = [[x + 26, 100, 8, 100] for x in (0, 60, 120, 180)]  # 1111: narrow, a full step apart
+    assert crowded(ones, 100) == []
+    written = [[x, 100 + dy, 30, 100] for x, dy in ((0, 0), (60, 12), (120, -5), (150, 8))]
+    assert crowded(written, 100) == []
 
 
 def test_marks_are_found_in_a_written_number(sample_digits) -> None:

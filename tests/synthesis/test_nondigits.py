@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from digits.contract import MAX_PIXELS
+from digits.preprocess import open_image
 from synthesis.nondigits import (
     CHARACTERS,
     DIGIT_LIKE,
@@ -13,6 +15,7 @@ from synthesis.nondigits import (
     fonts,
     upload,
 )
+from synthesis.numbers import lettered_texts
 from synthesis.styles import STYLES
 from training.nondigits import nondigit_inputs
 
@@ -39,3 +42,16 @@ def test_non_digits_come_out_as_model_inputs() -> None:
     images = nondigit_inputs(20, seed=9)
     assert images.shape == (20, 28, 28) and images.dtype == np.float32
     assert images.max() > 200  # ink stretched to MNIST's range, as uploads are
+
+
+def test_lettered_texts_are_no_number_and_hold_no_letter_written_as_a_digit() -> None:
+    """What bench.numbers sends /read to be refused: words, and digits with letters beside them,
+    never a letter people write for a digit (an O read as 0 is right), in every upload style."""
+    made = lettered_texts("validation", 6, 0)
+    assert {style for _, style, _, _ in made} == set(STYLES)
+    for kind, _, text, data in made:
+        letters = [c for c in text if c.isalpha()]
+        assert letters and not set(letters) & DIGIT_LIKE, text
+        assert any(c.isdigit() for c in text) == (kind == "digits with letters"), text
+        assert open_image(data, MAX_PIXELS).size[0] > 0
+    assert lettered_texts("validation", 6, 0) == made  # the same seed, the same uploads
