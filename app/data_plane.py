@@ -22,7 +22,7 @@ from app.telemetry import Telemetry
 from app.versions import Lease
 from digits.contract import NOT_A_DIGIT
 from digits.errors import ImageRejected
-from digits.reading import Placed, between_digits, chosen_pieces, number_text, pieces_to_read
+from digits.reading import Placed, astray, chosen_pieces, number_text, pieces_to_read
 from digits.screening import split
 from digits.segment import MAX_DIGITS, Reading, Segment, upload_box
 from digits.separators import UNREAD, crowded
@@ -87,7 +87,7 @@ class NumberAnswer:
         """The separators that stand where no number has one: beside another, or at either end
         but a minus at its start (`26/80//6560`, `905-`, `,59`: a speck or a digit's fragment
         taken for a mark, never a number people write)."""
-        return [s for s in self.separators if s.char != " " and not between_digits(self.text, s)]
+        return astray(self.text, self.separators)
 
     @property
     def crowded(self) -> list[int]:

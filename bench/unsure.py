@@ -18,7 +18,7 @@ import argparse
 import logging
 
 from bench.numbers import redrawn
-from digits.reading import Placed, between_digits
+from digits.reading import Placed, astray
 from digits.separators import UNREAD
 from synthesis.numbers import SEPARATED, numbers, separated_numbers, typed_numbers
 from training.data import mnist_digits
@@ -41,9 +41,8 @@ def made(count: int) -> list[tuple[str, str, bytes]]:
 
 
 def answered(client, uploads) -> list[tuple[str, bool, float]]:
-    """Per number /read answers when not refused for a part or a mark (unread, or astray as
-    `app.data_plane.NumberAnswer.astray` tells): (kind, read right, the least sure digit's
-    confidence)."""
+    """Per number /read answers when not refused for a part or a mark (unread, or astray:
+    `digits.reading.astray`): (kind, read right, the least sure digit's confidence)."""
     rows = []
     for kind, text, data in uploads:
         reading = client.post("/read?always_guess=true", content=data).json()
@@ -55,10 +54,7 @@ def answered(client, uploads) -> list[tuple[str, bool, float]]:
             for s in reading["separators"]
         ]
         unread = any(mark.char == UNREAD for mark in marks)
-        astray = any(
-            mark.char != " " and not between_digits(reading["text"], mark) for mark in marks
-        )
-        if not (strangers or unread or astray):
+        if not (strangers or unread or astray(reading["text"], marks)):
             least = min(d["confidence"] for d in reading["digits"])
             rows.append((kind, reading["text"] == text, least))
     return rows

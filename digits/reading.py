@@ -396,3 +396,9 @@ def between_digits(text: str, mark: Placed) -> bool:
     if not after[:1].isdigit():
         return False
     return before[-1:].isdigit() or (mark.char == "-" and not before)
+
+
+def astray(text: str, marks: list[Placed]) -> list[Placed]:
+    """The separators of a number's text that stand where no number has one: beside another, or
+    at either end but a minus at its start (a speck or a digit's fragment taken for a mark)."""
+    return [mark for mark in marks if mark.char != " " and not between_digits(text, mark)]
