@@ -53,7 +53,8 @@ TYPE_SPACE = 1.25  # a step from one digit's centre to the next this many times 
 TYPE_GAP = 0.1  # over a gap this many digit heights wide (bold and condensed faces space less)
 BASELINE_DIGITS = 4
 ALIGNED = 0.03  # type stands on a baseline: its digits' bottoms within this many digit
-# heights of one straight line (a hand's, and MNIST's, wander more)
+# heights of one straight line (a hand's, and MNIST's, wander more), or of a pixel, where that is
+# more (a box's bottom is a whole pixel: a screenshot's 19-pixel digits stand a pixel apart)
 # in type, two digits' centres stand at least this share of the median step apart: closer,
 # they are the strokes of one letter cut apart (chosen on validation numbers and letters:
 # bench/results.md)
@@ -298,7 +299,7 @@ def on_a_baseline(boxes: list[list[int]], height: float) -> bool:
     if np.ptp(centres) == 0:
         return False
     line = np.polyfit(centres, bottoms, 1)
-    return float(np.abs(bottoms - np.polyval(line, centres)).max()) <= ALIGNED * height
+    return float(np.abs(bottoms - np.polyval(line, centres)).max()) <= max(ALIGNED * height, 1.0)
 
 
 def crowded(boxes: list[list[int]], height: float) -> list[int]:

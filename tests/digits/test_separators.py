@@ -160,6 +160,10 @@ def test_type_stands_on_a_baseline_and_a_hand_wanders() -> None:
     written = [[x, 100 + dy, 50, 100] for x, dy in ((0, 0), (60, 12), (120, -5), (180, 8))]
     assert not on_a_baseline(written, 100)
     assert not on_a_baseline(typed[:2], 100)  # two digits always fit a line
+    # a screenshot's digits, 19 pixels tall, a whole pixel off the line: type still
+    offsets = ((9, 0), (21, 1), (35, 1), (56, 0), (70, 1))
+    assert on_a_baseline([[x, 11, 12, 19 + dy] for x, dy in offsets], 19)
+    assert not on_a_baseline([[x, 11, 12, 19 + 3 * dy] for x, dy in offsets], 19)  # a hand's
 
 
 def test_in_type_two_digits_set_closer_than_type_sets_them_are_crowded() -> None:
