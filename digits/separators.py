@@ -273,9 +273,9 @@ def placed(
         if x >= last and height <= MARK * band.height:
             continue
         leading = x + width <= first and mark.char not in "-" + UNREAD
-        crowded = any(not digit_between(box, mark.box, digits) for box in beside)
+        side_by_side = any(not digit_between(box, mark.box, digits) for box in beside)
         high = mark.char == "-" and x + width > first and band.place(y + height / 2) < HYPHEN_LOW
-        if x >= last or leading or crowded or high:
+        if x >= last or leading or side_by_side or high:
             mark = Mark(UNREAD, mark.box, 0.0)
         kept.append((mark, strokes))
     return kept
