@@ -116,13 +116,13 @@ def not_numbers(client, count: int) -> list[str]:
 def redrawn(source: Digits, count: int, seed: int) -> Digits:
     """`count` of `source`'s digits redrawn by other hands (a marker, a fine pen, a slant, a
     hand's wobble: `synthesis.hands.other_hand`), back at MNIST's 28x28."""
-    from synthesis.hands import other_hand
-    from synthesis.styles import resized
+    from synthesis.hands import redrawn_digit
 
     rng = np.random.default_rng(seed)
     picks = rng.choice(len(source), count, replace=False)
-    images = [resized(other_hand(source.images[i], rng), 28, 28) for i in picks]
-    return Digits(np.stack(images).clip(0, 255).astype(np.uint8), source.labels[picks])
+    return Digits(
+        np.stack([redrawn_digit(source.images[i], rng) for i in picks]), source.labels[picks]
+    )
 
 
 def kinds(client, source: Digits, count: int) -> list[str]:

@@ -98,3 +98,9 @@ def other_hand(digit: np.ndarray, rng: Rng) -> np.ndarray:
         if on:
             ink = transform(ink, rng)
     return ink.clip(0, 255)
+
+
+def redrawn_digit(digit: np.ndarray, rng: Rng) -> np.ndarray:
+    """A 28x28 MNIST digit redrawn by another hand (`other_hand`), back at MNIST's 28x28: a
+    digit that can be composed into numbers as MNIST's own are."""
+    return resized(other_hand(digit, rng), 28, 28).clip(0, 255).astype(np.uint8)

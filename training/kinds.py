@@ -65,14 +65,20 @@ def make(
 
 def cached(kind: str, split: str, count: int, seed: int, digits=None):
     """`make`, kept in CACHE so that every run of a training step reads the same images."""
-    path = CACHE / f"{kind}-{split}-{count}-{seed}-v{VERSION}.npz"
+    stored = kept(f"{kind}-{split}-{count}-{seed}", lambda: make(kind, split, count, seed, digits))
+    return stored["images"], stored["labels"], stored["styles"]
+
+
+def kept(name: str, build) -> dict[str, np.ndarray]:
+    """The arrays `build()` makes (images, labels, styles), from CACHE where made before."""
+    path = CACHE / f"{name}-v{VERSION}.npz"
     if path.exists():
         with np.load(path) as stored:
-            return stored["images"], stored["labels"], stored["styles"]
-    images, labels, styles = make(kind, split, count, seed, digits)
+            return dict(stored)
+    arrays = dict(zip(("images", "labels", "styles"), build(), strict=False))
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, images=images, labels=labels, styles=styles)
-    return images, labels, styles
+    np.savez_compressed(path, **arrays)
+    return arrays
 
 
 def kinds_of(split: str, digits) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -81,3 +87,50 @@ def kinds_of(split: str, digits) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return {
         kind: cached(kind, split, COUNTS[split][kind], SEEDS[split], digits)[:2] for kind in KINDS
     }
+
+
+# Whole digits as /read cuts them out of numbers (`training.pieces.digit_crops`): numbers of the
+# split's MNIST digits, and of the same redrawn by other hands. A digit alone and the same digit
+# cut out of a number are not the same input, and the second is what /read asks about.
+CROPS = {"crops": False, "hand_crops": True}  # kind: redrawn by other hands
+CROP_COUNTS = {"train": 25_000, "validation": 5_000}  # of each kind
+CROP_CHUNK = 5_000  # crops per worker's job
+
+
+def _crops_chunk(args) -> tuple[np.ndarray, np.ndarray]:
+    from training.pieces import digit_crops
+
+    images, labels, count, redraw, seed = args
+    return digit_crops(images, labels, count, redraw, seed)
+
+
+def make_crops(
+    kind: str, count: int, seed: int, digits, workers: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """`count` whole-digit crops of one kind: (images (N, 28, 28) float32, labels)."""
+    index = list(CROPS).index(kind)
+    jobs = [
+        (
+            digits.images,
+            digits.labels,
+            min(CROP_CHUNK, count - start),
+            CROPS[kind],
+            [seed, index, start],
+        )
+        for start in range(0, count, CROP_CHUNK)
+    ]
+    with ProcessPoolExecutor(workers) as pool:
+        made = list(pool.map(_crops_chunk, jobs))
+    return np.concatenate([x for x, _ in made]), np.concatenate([y for _, y in made])
+
+
+def crops_of(split: str, digits) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each crop kind's images and labels for one split, from that split's MNIST `digits`."""
+    count, seed = CROP_COUNTS[split], SEEDS[split]
+    made = {
+        kind: kept(
+            f"{kind}-{split}-{count}-{seed}", lambda k=kind: make_crops(k, count, seed, digits)
+        )
+        for kind in CROPS
+    }
+    return {kind: (arrays["images"], arrays["labels"]) for kind, arrays in made.items()}

@@ -9,12 +9,14 @@ and the not-a-digit detector learns the same pieces as digits and non-digits.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from digits.contract import MAX_PIXELS, NUM_CLASSES, PIXEL_MAX
 from digits.errors import ImageRejected
 from digits.preprocess import INK_THRESHOLD, open_image
-from digits.segment import Reading, Segment, find_digits
+from digits.segment import Reading, Segment, find_digits, model_input
 from synthesis.numbers import compose_number, placed_upload
 
 NOT_WHOLE = NUM_CLASSES  # the eleventh class: not one whole digit
@@ -89,3 +91,32 @@ def number_pieces(
         return None
     digits = [int(labels[p]) for p in picks]
     return reading, labelled_candidates(reading, layers, tuple(placed), digits)
+
+
+def digit_crops(
+    images: np.ndarray, labels: np.ndarray, count: int, redraw: bool, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The whole digits /read hands the classifier, as it prepares them (`model_input`): the
+    pieces labelled a digit among the candidates of numbers of 2-6 `images`, half of them
+    touching, redrawn by other hands first where `redraw`; about `count` of them, labelled. A
+    digit cut out of a number carries what a lone upload does not: a neighbour's stroke ends, a
+    cut through touching ink, its size set by the number."""
+    from synthesis.hands import redrawn_digit
+
+    rng = np.random.default_rng(seed)
+    inputs, targets = [], []
+    for number_index in itertools.count():
+        if len(inputs) >= count:
+            break
+        picks = rng.choice(len(images), int(rng.integers(2, 7)), replace=False)
+        digits = (
+            np.stack([redrawn_digit(images[p], rng) for p in picks]) if redraw else images[picks]
+        )
+        number = number_pieces(
+            digits, labels[picks], np.arange(len(picks)), number_index % 2 == 1, rng
+        )
+        for piece, target in number[1] if number else []:
+            if 0 <= target < NUM_CLASSES:
+                inputs.append(model_input(number[0], piece))
+                targets.append(target)
+    return np.stack(inputs[:count]).astype(np.float32), np.array(targets[:count], np.int64)

@@ -33,7 +33,7 @@ from digits.card import ModelCard
 from digits.contract import NUM_CLASSES
 from digits.screening import temper
 from training.data import VENDORED_MNIST, Digits, card_split, load_idx_dir
-from training.kinds import COUNTS, SEEDS, kinds_of
+from training.kinds import COUNTS, CROP_COUNTS, CROPS, SEEDS, crops_of, kinds_of
 
 RUNS = Path("runs/widen")
 RECIPE = {
@@ -55,7 +55,7 @@ def mnist_split() -> tuple[Digits, Digits]:
 def training_set() -> tuple[np.ndarray, np.ndarray, int]:
     """Images, labels, and how many of them (the first) are MNIST's."""
     train_part, _ = mnist_split()
-    extra = kinds_of("train", train_part)
+    extra = {**kinds_of("train", train_part), **crops_of("train", train_part)}
     images = np.concatenate([train_part.images.astype(np.float32), *(x for x, _ in extra.values())])
     labels = np.concatenate([train_part.labels, *(y for _, y in extra.values())])
     return images[..., np.newaxis], labels, len(train_part)
@@ -77,10 +77,16 @@ def targets(images: np.ndarray, labels: np.ndarray, mnist: int, recipe: dict) ->
     return soft
 
 
+def counts(split: str) -> dict[str, int]:
+    """How many images of each kind beyond MNIST the split holds."""
+    return {**COUNTS[split], **dict.fromkeys(CROPS, CROP_COUNTS[split])}
+
+
 def validation_sets() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     _, validation = mnist_split()
     sets = {"mnist": (validation.images.astype(np.float32), validation.labels)}
     sets.update(kinds_of("validation", validation))
+    sets.update(crops_of("validation", validation))
     return {name: (x[..., np.newaxis], y) for name, (x, y) in sets.items()}
 
 
@@ -139,7 +145,7 @@ def fine_tune(name: str, runs: Path = RUNS, recipe: dict = RECIPE) -> dict:
         "network": name,
         "from": source(name).as_posix(),
         "recipe": recipe,
-        "trained_on": {"mnist_train_part": mnist, **COUNTS["train"]},
+        "trained_on": {"mnist_train_part": mnist, **counts("train")},
         "teacher": TEACHER.as_posix() if recipe["teacher_weight"] else None,
         "wall_time_s": round(time.perf_counter() - started, 1),
         "history": {k: [round(float(v), 6) for v in vs] for k, vs in history.history.items()},
@@ -242,8 +248,8 @@ def beyond_mnist_record(runs: Path) -> dict:
 
     records = [json.loads(path.read_text()) for path in sorted(runs.glob("*.json"))]
     return {
-        "trained_on": {"mnist": "the training part of the card's split", **COUNTS["train"]},
-        "validated_on": {"mnist": "the card's validation split", **COUNTS["validation"]},
+        "trained_on": {"mnist": "the training part of the card's split", **counts("train")},
+        "validated_on": {"mnist": "the card's validation split", **counts("validation")},
         "fonts": {"train": list(TRAIN_FONTS), "validation": list(VALIDATION_FONTS)},
         "networks": {
             r["network"]: {

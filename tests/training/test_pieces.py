@@ -9,7 +9,7 @@ from digits.preprocess import open_image
 from digits.segment import find_digits
 from synthesis.numbers import compose_number, placed_upload
 from training.nondigits import cut_pieces
-from training.pieces import NOT_WHOLE, grown, label, own_ink
+from training.pieces import NOT_WHOLE, digit_crops, grown, label, own_ink
 
 
 def test_a_piece_is_labelled_by_the_digits_ink_it_holds() -> None:
@@ -44,3 +44,20 @@ def test_the_detector_weighs_the_pieces_the_judge_learns(sample_digits) -> None:
     assert whole.shape == wrong.shape == (8, 28, 28)
     assert whole.max() > 200 and wrong.max() > 200
     assert not np.array_equal(whole, wrong)
+
+
+def test_digit_crops_are_the_whole_digits_of_numbers_labelled(sample_digits, runtime) -> None:
+    """Every crop is a whole digit cut out of a number and prepared as /read prepares it: the
+    served model reads nearly all of them as their labels (a crop given its neighbour's label,
+    or a cut through two digits, would not be)."""
+    images, labels = sample_digits.images, sample_digits.labels
+    for redraw in (False, True):
+        crops, targets = digit_crops(images, labels, 120, redraw, seed=3)
+        assert crops.shape == (120, 28, 28) and crops.dtype == np.float32
+        assert set(targets) <= set(range(10)) and len(set(targets)) >= 8
+        read = runtime.predict_all(crops[..., np.newaxis]).argmax(1)
+        assert (read == targets).mean() >= (0.95 if not redraw else 0.85)
+    again, _ = digit_crops(images, labels, 120, True, seed=3)
+    assert np.array_equal(again, crops)  # the same seed, the same crops
+    plain, _ = digit_crops(images, labels, 120, False, seed=3)
+    assert not np.array_equal(plain, crops)  # other hands redraw them
