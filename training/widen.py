@@ -1,10 +1,12 @@
 """`python -m training widen ...`: teach the served networks digits beyond MNIST.
 
 Each classifier network of the cascade (the fast `compact` network and every `deep` member of
-the ensemble) is fine-tuned from its MNIST weights on MNIST's training part together with typed
-digits (training fonts), digits in other hands and at low resolution (`training.kinds`), one
-network per run, each writing its own file under RUNS (resumable: a later session runs the
-networks not yet there). MNIST stays in every batch, so what the network knew is kept.
+the ensemble) is fine-tuned from its weights in model/ on MNIST's training part together with
+typed digits (training fonts), digits in other hands and at low resolution, and whole digits as
+/read cuts them out of numbers, MNIST's and other hands' (`training.kinds`), one network per run,
+each writing its own file under RUNS (resumable: a later session runs the networks not yet
+there). MNIST stays in every batch, so what the network knew is kept. A network fine-tuned
+before (its MNIST weights the first time) keeps that round's record in its card (`previously`).
 
 `finish` then puts the fine-tuned networks in place (members into model/members, the fast network
 into model/fast, with cards that say how each was made), assembles the ensemble, calibrates the
@@ -94,6 +96,14 @@ def source(name: str) -> Path:
     return Path("model/fast/model.keras") if name == "fast" else Path(f"model/members/{name}.keras")
 
 
+def previous_round(name: str) -> dict | None:
+    """The record of the fine-tuning the network's weights in model/ came from, where they
+    were fine-tuned before: a network widened again keeps what it learned first in its card."""
+    if name == "fast":
+        return ModelCard.read(source(name).parent).training.get("widened")
+    return json.loads(source(name).with_suffix(".json").read_text()).get("widened")
+
+
 def measure(model, sets: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
     return {
         name: round(float((model.predict(x, batch_size=500, verbose=0).argmax(1) == y).mean()), 6)
@@ -151,6 +161,7 @@ def fine_tune(name: str, runs: Path = RUNS, recipe: dict = RECIPE) -> dict:
         "history": {k: [round(float(v), 6) for v in vs] for k, vs in history.history.items()},
         "validation_before": before,
         "validation_after": measure(model, sets),
+        "previously": previous_round(name),
     }
     runs.mkdir(parents=True, exist_ok=True)
     model.save(target)
@@ -251,15 +262,17 @@ def beyond_mnist_record(runs: Path) -> dict:
         "trained_on": {"mnist": "the training part of the card's split", **counts("train")},
         "validated_on": {"mnist": "the card's validation split", **counts("validation")},
         "fonts": {"train": list(TRAIN_FONTS), "validation": list(VALIDATION_FONTS)},
-        "networks": {
-            r["network"]: {
-                "recipe": r["recipe"],
-                "validation_before": r["validation_before"],
-                "validation_after": r["validation_after"],
-            }
-            for r in records
-        },
+        "networks": {r["network"]: summary(r) for r in records},
     }
+
+
+def summary(record: dict) -> dict:
+    """A fine-tuning's recipe and validation before and after, and those of the rounds its
+    starting weights came from."""
+    kept = {k: record[k] for k in ("recipe", "validation_before", "validation_after")}
+    if record.get("previously"):
+        kept["previously"] = summary(record["previously"])
+    return kept
 
 
 def finish(
@@ -267,11 +280,13 @@ def finish(
 ) -> None:
     """Everything after the networks are fine-tuned, in order: install them, assemble the
     ensemble (test set read once), calibrate the cascade, put the chosen detector in place and
-    calibrate it, name the judge again, and record what it was all trained on."""
+    calibrate it, name /read's networks again (the judge, the slash and gap readers: they do
+    not read the classifier, so their records hold), and record what it was all trained on."""
     from training import cascade, judge, members
     from training.detector import DETECTOR_DIR
     from training.detector import calibrate as calibrate_detector
 
+    before = ModelCard.read(model_dir)
     install_members(runs, ensemble)
     install_fast(runs)
     members.main(["assemble", "--output-dir", str(model_dir)])
@@ -283,6 +298,7 @@ def finish(
     judge_card = ModelCard.read(model_dir / judge.JUDGE_DIR)
     judge.record(model_dir, judge_card.model.parameters)
     card = ModelCard.read(model_dir)
+    card.slash, card.gaps = before.slash, before.gaps
     card.training["beyond_mnist"] = {**beyond_mnist_record(runs), "ensemble": ENSEMBLES[ensemble]}
     card.write(model_dir)
 

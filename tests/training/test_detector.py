@@ -62,7 +62,7 @@ def test_committed_not_a_digit_figures_are_what_the_files_give(mnist_test) -> No
     assert record.test["digits_refused"] <= 0.01  # the bounds: MNIST test digits,
     assert record.test["styled_digits_refused"] <= 0.01  # digits in upload styles,
     assert record.test["nondigits_refused"] >= 0.95  # and held-out non-digits
-    assert record.test["accuracy_answered"] >= record.test["accuracy_all"]
+    assert record.test["accuracy_answered"] >= 0.997  # what it answers holds the product's goal
     # confidence means what it says: on test, within a quarter point on average (the networks
     # are well calibrated already; the temperature fitted on validation barely moves it)
     assert record.calibration["test"]["ece_after"] <= 0.0025
