@@ -31,7 +31,7 @@ SURE = 0.9  # a number sent as one digit is named only where each of its digits 
 # /read refuses a number with a digit read less sure than this: chosen on validation numbers (MNIST
 # digits, other hands, typed) as the highest threshold where each step up still refuses one wrong
 # text for every two right ones it loses (a wrong text costs more than a refusal; bench/results.md)
-UNSURE = 0.85
+UNSURE = 0.8
 
 
 @dataclass
