@@ -1,4 +1,5 @@
-"""Digits beyond MNIST, as labelled model inputs: typed, in other hands, at low resolution.
+"""Digits beyond MNIST, as labelled model inputs: typed, in other hands, at low resolution, and
+whole digits as /read cuts them out of numbers (`crops_of`, below).
 
 Each image is made by `synthesis.kinds.upload` (a font from the split's fixed list, or an MNIST
 digit of the split redrawn, put in an upload style and encoded) and prepared exactly as the
