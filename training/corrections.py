@@ -278,7 +278,7 @@ def build(
     digits), then assembled and calibrated as `training widen finish` does, the detector's
     threshold refusing at most `extra_refusal` more of any kind of validation digit than the
     served version's does (and no more than the project's targets)."""
-    from training import cascade, judge, quantize
+    from training import cascade, quantize
     from training import members as assemble
     from training.detector import DETECTOR_DIR, REFUSE_DIGITS, refused_by
     from training.detector import calibrate as calibrate_detector
@@ -335,7 +335,6 @@ def build(
     calibrate_detector(
         work, {k: min(v, served_refuses[k] + extra) for k, v in REFUSE_DIGITS.items()}
     )
-    judge.record(work, ModelCard.read(work / judge.JUDGE_DIR).model.parameters)
     card = ModelCard.read(work)
     card.training["beyond_mnist"] = base_card.training.get("beyond_mnist")
     card.training["corrections"] = record

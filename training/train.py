@@ -220,6 +220,19 @@ def describe_teacher(teacher: keras.Model, validation: Digits, test: Digits) -> 
     }
 
 
+def keep_reading_records(card: ModelCard, output_dir: Path) -> None:
+    """A card written over a folder's keeps the records of /read's networks there (the piece
+    judge, the slash and gap readers) where it has none of its own: they stand beside the
+    classifier and do not read it, so a classifier trained again leaves their files, thresholds
+    and checksums as they were, and the service still finds them by the card."""
+    if not ModelCard.exists(output_dir):
+        return
+    before = ModelCard.read(output_dir)
+    card.reading = card.reading or before.reading
+    card.slash = card.slash or before.slash
+    card.gaps = card.gaps or before.gaps
+
+
 def write_artifacts(
     model: keras.Model, metrics: dict, output_dir: Path, check_images: np.ndarray
 ) -> None:
@@ -229,7 +242,9 @@ def write_artifacts(
     model.save(output_dir / contract.MODEL_FILENAME)
     metrics["serving"] = agreement(model, export_litert(model, output_dir), check_images)
     export_saved_model(model, output_dir)
-    ModelCard.model_validate(metrics).write(output_dir)
+    card = ModelCard.model_validate(metrics)
+    keep_reading_records(card, output_dir)
+    card.write(output_dir)
     histories = [member["history"] for member in metrics["training"]["members"]]
     plot_learning_curves(histories, output_dir / "learning_curves.png")
     accuracy = metrics["test"]["accuracy"]

@@ -279,14 +279,13 @@ def finish(
     runs: Path, detector: Path | None, ensemble: str, model_dir: Path = Path("model")
 ) -> None:
     """Everything after the networks are fine-tuned, in order: install them, assemble the
-    ensemble (test set read once), calibrate the cascade, put the chosen detector in place and
-    calibrate it, name /read's networks again (the judge, the slash and gap readers: they do
-    not read the classifier, so their records hold), and record what it was all trained on."""
-    from training import cascade, judge, members
+    ensemble (test set read once; the card keeps /read's networks, `keep_reading_records`),
+    calibrate the cascade, put the chosen detector in place and calibrate it, and record what it
+    was all trained on."""
+    from training import cascade, members
     from training.detector import DETECTOR_DIR
     from training.detector import calibrate as calibrate_detector
 
-    before = ModelCard.read(model_dir)
     install_members(runs, ensemble)
     install_fast(runs)
     members.main(["assemble", "--output-dir", str(model_dir)])
@@ -295,10 +294,7 @@ def finish(
         shutil.rmtree(model_dir / DETECTOR_DIR)
         shutil.copytree(detector, model_dir / DETECTOR_DIR)
     calibrate_detector(model_dir)
-    judge_card = ModelCard.read(model_dir / judge.JUDGE_DIR)
-    judge.record(model_dir, judge_card.model.parameters)
     card = ModelCard.read(model_dir)
-    card.slash, card.gaps = before.slash, before.gaps
     card.training["beyond_mnist"] = {**beyond_mnist_record(runs), "ensemble": ENSEMBLES[ensemble]}
     card.write(model_dir)
 

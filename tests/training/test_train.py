@@ -139,3 +139,28 @@ def test_cli_reports_a_bad_source_clearly(tmp_path: Path, capsys) -> None:
     assert main(["--data", str(tmp_path), "--output-dir", str(tmp_path / "out")]) == 2
     assert "2.0.png: not a readable image" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_card_written_over_a_folders_keeps_the_reading_networks(tmp_path: Path) -> None:
+    """Retraining the classifier writes a new card; /read's networks (judge, slash and gap
+    readers) stay in the folder, so their records stay in the card (or the service would stop
+    finding them), unless the new card brings its own."""
+    from digits.card import ModelCard
+    from training.train import keep_reading_records
+
+    committed = ModelCard.read(MODEL_DIR)
+    assert committed.reading and committed.slash and committed.gaps
+    fresh = ModelCard.placeholder("retrained")
+    keep_reading_records(fresh, tmp_path)  # nothing there to keep
+    assert fresh.reading is None and fresh.slash is None and fresh.gaps is None
+    committed.write(tmp_path)
+    keep_reading_records(fresh, tmp_path)
+    assert (fresh.reading, fresh.slash, fresh.gaps) == (
+        committed.reading,
+        committed.slash,
+        committed.gaps,
+    )
+    own = ModelCard.placeholder("with its own slash reader")
+    own.slash = committed.slash.model_copy(update={"threshold": 0.5})
+    keep_reading_records(own, tmp_path)
+    assert own.slash.threshold == 0.5 and own.gaps == committed.gaps
