@@ -5,8 +5,10 @@ MNIST's training digits (as they are, and put in the upload styles) and digits b
 (typed in the training fonts, other hands, low resolution: `training.kinds`) against generated
 non-digits
 (`training.nondigits`), preprocessed exactly as the service prepares uploads, and against what a
-reader of numbers must not take for one digit (touching pairs, fragments of a digit, and the
-wrong cuts among the candidate pieces of touching numbers, whose right cuts count as digits).
+reader of numbers must not take for one digit (touching pairs, fragments of a digit, the wrong
+cuts among the candidate pieces of touching numbers of MNIST's, typed and other hands' digits,
+whose right cuts count as digits, as do the whole digits /read cuts out of numbers, and the
+pieces /read cuts typed words into).
 It is written to MODEL_DIR/detector/ with its card, compiled for LiteRT.
 
 `choose` compares trained detectors on validation (the width served is chosen there);
@@ -43,9 +45,10 @@ from training.evaluate import BINS, auroc, fit_temperature, refused_at, reliabil
 from training.kinds import CACHE as KINDS_CACHE
 from training.kinds import COUNTS as COUNTS_BEYOND
 from training.kinds import KINDS as DIGIT_KINDS
-from training.kinds import kinds_of
+from training.kinds import crops_of, kinds_of
 from training.nondigits import (
     cut_pieces,
+    letter_pieces,
     nondigit_inputs,
     not_one_digit_inputs,
     styled_digit_inputs,
@@ -59,7 +62,10 @@ COUNTS = {
     "styled_train": 20_000,
     "not_one_train": 16_000,
     "cuts": 12_000,  # whole digits and wrong cuts among the pieces of touching numbers
+    "kind_cuts": 8_000,  # ... of numbers of typed digits, and of other hands' (each)
+    "letter_pieces": 8_000,  # the pieces /read cuts typed words into
     "validation": 5_000,
+    "validation_cuts": 1_500,  # whole digits and wrong cuts of each kind of number
     "held_out": 5_000,
 }
 # most validation digits of each kind the threshold may refuse (the targets: 0.5% of MNIST's and of
@@ -73,7 +79,8 @@ REFUSE_DIGITS = {
 }
 EPOCHS, BATCH = 8, 128
 CACHE = KINDS_CACHE.parent / "detector"
-DATA_VERSION = 1  # bump when what the detector learns from changes
+CUT_KINDS = ("typed", "hands")  # the kinds beyond MNIST whose numbers are cut into pieces too
+DATA_VERSION = 2  # bump when what the detector learns from changes
 
 
 def build_detector(width: int = 1):
@@ -123,14 +130,16 @@ def training_data(model_dir: Path) -> dict[str, np.ndarray]:
         with np.load(path) as stored:
             return dict(stored)
     train_part, validation = card_split(model_dir)
-    whole_cuts, wrong_cuts = cut_pieces(train_part, COUNTS["cuts"], SEEDS["train"])
-    beyond = [images for images, _ in kinds_of("train", train_part).values()]
+    beyond = kinds_of("train", train_part)
+    whole_cuts, wrong_cuts = numbers_cut(train_part, beyond, "train")
+    crops = [images for images, _ in crops_of("train", train_part).values()]
     x, y = labelled(
         np.concatenate(
             [
                 with_styles(train_part.images, COUNTS["styled_train"], SEEDS["train"]),
                 whole_cuts,
-                *beyond,
+                *[images for images, _ in beyond.values()],
+                *crops,
             ]
         ),
         np.concatenate(
@@ -138,16 +147,33 @@ def training_data(model_dir: Path) -> dict[str, np.ndarray]:
                 nondigit_inputs(COUNTS["train"], SEEDS["train"], TRAIN_FONTS),
                 not_one_digit_inputs(train_part.images, COUNTS["not_one_train"], SEEDS["train"]),
                 wrong_cuts,
+                letter_pieces(COUNTS["letter_pieces"], SEEDS["train"]),
             ]
         ),
     )
     shown = validation_inputs(validation)  # what every detector choice is made on, too
-    nondigits = shown.pop("nondigits")
+    nondigits = np.concatenate([shown.pop("nondigits"), shown.pop("wrong_cuts")])
     val_x, val_y = labelled(np.concatenate(list(shown.values())), nondigits)
     data = {"x": as_bytes(x), "y": y, "val_x": as_bytes(val_x), "val_y": val_y}
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, **data)
     return data
+
+
+def numbers_cut(
+    mnist: Digits, beyond: dict[str, tuple[np.ndarray, np.ndarray]], split: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The whole digits and the wrong cuts among the candidate pieces of touching numbers
+    (`cut_pieces`) of the split's MNIST digits and of its digits of each of CUT_KINDS: a digit
+    cut out of a number carries a neighbour's stroke ends, which the detector must not take
+    for a wrong cut's."""
+    counts = {"train": (COUNTS["cuts"], COUNTS["kind_cuts"])}.get(split)
+    mnist_count, kind_count = counts or (COUNTS["validation_cuts"],) * 2
+    made = [cut_pieces(mnist, mnist_count, SEEDS[split])]
+    for images, labels in (beyond[kind] for kind in CUT_KINDS):
+        pixels = as_bytes(images)  # composed as MNIST's own digits are
+        made.append(cut_pieces(Digits(pixels, labels), kind_count, SEEDS[split]))
+    return np.concatenate([whole for whole, _ in made]), np.concatenate([cut for _, cut in made])
 
 
 def as_bytes(images: np.ndarray) -> np.ndarray:
@@ -237,12 +263,17 @@ def on_mnist_test(
 
 def validation_inputs(validation: Digits) -> dict[str, np.ndarray]:
     """The validation images every detector choice is made on: MNIST's validation digits as they
-    are and in the upload styles, each kind of digit beyond MNIST, and non-digits."""
+    are and in the upload styles, each kind of digit beyond MNIST, whole digits cut out of
+    numbers, and non-digits, the wrong cuts of those numbers among them."""
+    beyond = kinds_of("validation", validation)
+    whole_cuts, wrong_cuts = numbers_cut(validation, beyond, "validation")
     return {
         "mnist": validation.images.astype(np.float32),
         "styled": styled_digit_inputs(validation.images, SEEDS["validation"]),
-        **{kind: images for kind, (images, _) in kinds_of("validation", validation).items()},
+        **{kind: images for kind, (images, _) in beyond.items()},
+        "cut_digits": whole_cuts,
         "nondigits": nondigit_inputs(COUNTS["validation"], SEEDS["validation"], TRAIN_FONTS),
+        "wrong_cuts": wrong_cuts,
     }
 
 
@@ -271,8 +302,8 @@ def choose(detector_dirs: list[Path], model_dir: Path) -> None:
     _, validation = card_split(model_dir)
     inputs = validation_inputs(validation)
     print(
-        "| detector | parameters | threshold | non-digits refused | "
-        + " | ".join(f"{k} refused" for k in REFUSE_DIGITS)
+        "| detector | parameters | threshold | non-digits refused | wrong cuts refused | "
+        + " | ".join(f"{k} refused" for k in [*REFUSE_DIGITS, "cut_digits"])
         + " |"
     )
     for folder in detector_dirs:
@@ -282,8 +313,8 @@ def choose(detector_dirs: list[Path], model_dir: Path) -> None:
         refused = {k: float((v < threshold).mean()) for k, v in scores.items()}
         print(
             f"| {folder} | {ModelCard.read(folder).model.parameters:,} | {threshold:.4f} "
-            f"| {refused['nondigits']:.2%} | "
-            + " | ".join(f"{refused[k]:.2%}" for k in REFUSE_DIGITS)
+            f"| {refused['nondigits']:.2%} | {refused['wrong_cuts']:.2%} | "
+            + " | ".join(f"{refused[k]:.2%}" for k in [*REFUSE_DIGITS, "cut_digits"])
             + " |"
         )
 
@@ -384,7 +415,9 @@ def calibrate(model_dir: Path, refuse: dict[str, float] = REFUSE_DIGITS) -> NotA
                 f"{kind}_refused": round(float((val_scores[kind] < threshold).mean()), 6)
                 for kind in DIGIT_KINDS
             },
+            "cut_digits_refused": round(float((val_scores["cut_digits"] < threshold).mean()), 6),
             "nondigits_refused": round(float((val_scores["nondigits"] < threshold).mean()), 6),
+            "wrong_cuts_refused": round(float((val_scores["wrong_cuts"] < threshold).mean()), 6),
         },
         test={**on_test, **held.test},
         baseline=held.baseline,

@@ -6,13 +6,16 @@ each prepared exactly as the service prepares an upload.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from digits.contract import MAX_PIXELS
 from digits.errors import ImageRejected
 from digits.preprocess import fit_digit, open_image, to_model_input
-from synthesis.nondigits import KINDS, TRAIN_FONTS, styled_digit, upload
-from synthesis.numbers import fragment, pair
+from digits.segment import find_digits
+from synthesis.nondigits import CHARACTERS, KINDS, TRAIN_FONTS, styled_digit, upload
+from synthesis.numbers import fragment, pair, typed_upload
 from synthesis.styles import STYLES
 from training.data import Digits
 from training.pieces import NOT_WHOLE, number_pieces
@@ -90,3 +93,30 @@ def cut_pieces(digits: Digits, count: int, seed: int) -> tuple[np.ndarray, np.nd
             if target >= 0 and len(found[whole]) < count:
                 found[whole].append(model_input(reading, piece))
     return np.stack(found[True]), np.stack(found[False])
+
+
+def letter_pieces(count: int, seed: int) -> np.ndarray:
+    """What a reader of numbers cuts a typed word into: every candidate piece of words of 2-5
+    letters nobody writes for a digit, typed in the training fonts of the non-digits' family
+    (the held-out family stays unseen) in every upload style, prepared as /read prepares each
+    piece; `count` of them, none as narrow as a "1" (`stroke_like`). A letter's strokes, cut
+    apart, are what /read must not answer as digits."""
+    from digits.segment import model_input
+    from synthesis.fonts import require
+
+    paths = [path for path in require("train") if path.parent.name == TRAIN_FONTS]
+    letters = [c for c in CHARACTERS if c.isalpha()]
+    rng = np.random.default_rng(seed)
+    made: list[np.ndarray] = []
+    for index in itertools.count():
+        if len(made) >= count:
+            break
+        word = "".join(rng.choice(letters, int(rng.integers(2, 6))))
+        style = list(STYLES)[index % len(STYLES)]
+        try:
+            reading = find_digits(open_image(typed_upload(word, paths, style, rng), MAX_PIXELS))
+        except ImageRejected:
+            continue
+        pieces = (model_input(reading, piece) for piece in reading.candidates())
+        made += [piece for piece in pieces if not stroke_like(piece)]
+    return np.stack(made[:count])

@@ -8,7 +8,7 @@ from digits.contract import MAX_PIXELS
 from digits.preprocess import open_image
 from digits.segment import find_digits
 from synthesis.numbers import compose_number, placed_upload
-from training.nondigits import cut_pieces
+from training.nondigits import cut_pieces, letter_pieces, stroke_like
 from training.pieces import NOT_WHOLE, digit_crops, grown, label, own_ink
 
 
@@ -44,6 +44,16 @@ def test_the_detector_weighs_the_pieces_the_judge_learns(sample_digits) -> None:
     assert whole.shape == wrong.shape == (8, 28, 28)
     assert whole.max() > 200 and wrong.max() > 200
     assert not np.array_equal(whole, wrong)
+
+
+def test_the_detector_learns_a_typed_words_pieces_as_non_digits() -> None:
+    """The pieces /read cuts typed words into, prepared as it prepares a piece: none as narrow
+    as a "1" (which a letter's stem may well pass for), the same for the same seed."""
+    pieces = letter_pieces(60, seed=5)
+    assert pieces.shape == (60, 28, 28) and pieces.max() > 200
+    assert not any(stroke_like(piece) for piece in pieces)
+    assert np.array_equal(letter_pieces(60, seed=5), pieces)
+    assert not np.array_equal(letter_pieces(60, seed=6), pieces)
 
 
 def test_digit_crops_are_the_whole_digits_of_numbers_labelled(sample_digits, runtime) -> None:
