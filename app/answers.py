@@ -130,7 +130,7 @@ def whole_number(reading: NumberReading, number: NumberAnswer, always_guess: boo
         at = ", ".join(str(mark.position + 1) for mark in number.unread)
         named.append(
             f'The mark at character {at} of "{number.text}" is neither a digit nor a separator '
-            "it can tell (a point, a comma or a colon, say)."
+            "it can tell (a point, a comma or a colon, say, or a digit too faint beside the rest)."
         )
     if number.astray:
         at = ", ".join(str(mark.position + 1) for mark in number.astray)

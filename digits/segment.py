@@ -3,11 +3,11 @@
 Ink is measured exactly as for a lone digit (`digits.preprocess`: polarity, transparency, paper
 colour, photos), then split into connected strokes. Separators (a point, a comma, a minus, a
 colon) are told apart by their shape and place (`digits.separators`) and kept as marks (a minus
-typed against the first digit is split off it). Strokes
-of one digit that do not touch (the floating bar of a 5, a broken 4 or 0) join the stroke they
-overlap or nearly touch; other specks are dropped by their size against the number's height;
-a stroke that may hold several digits (neighbours that touch) gets candidate cuts where its ink
-thins and at regular steps.
+typed against the first digit is split off it). Strokes of one digit that do not touch (the
+floating bar of a 5, a broken 4 or 0) join the stroke they overlap or nearly touch; other specks
+are dropped by their size against the number's height, and ink as large as a digit but too faint
+to read beside the rest is an unread mark; a stroke that may hold several digits (neighbours
+that touch) gets candidate cuts where its ink thins and at regular steps.
 How a part is read (which of its pieces are its digits) is `digits.reading`'s.
 """
 
@@ -30,7 +30,7 @@ from digits.preprocess import (
     normalise_contrast,
     reduce,
 )
-from digits.separators import OWNS, Mark, find_marks, fit, leading_bar
+from digits.separators import OWNS, UNREAD, Mark, find_marks, fit, leading_bar
 
 READING_SIZE = 1024  # long side numbers are read at: room for several digits, bounded work
 SPECK = 0.2  # strokes shorter and narrower than this share of the number's height are specks
@@ -46,6 +46,9 @@ SLIVER = 0.15  # a cut piece's strokes with less of its ink than this are a neig
 STEP = 0.1  # candidate cuts at least this often (in digit heights) along a wide stroke
 MAX_DIGITS = 32
 TALL_DIGIT = 0.8  # a stroke this share of a digit's height tall holds one
+FAINT = 0.05  # ink this share of the peak and up shows a stroke, where INK_THRESHOLD reads one,
+FAINT_PEAK = 0.15  # ... where some of it is this dark (a photo's grain is not)
+FAINT_ROWS = 20  # rows per digit height that faint ink is looked for at
 # What the piece judge sees: a window around a candidate piece, CONTEXT_HEIGHTS digit heights
 # tall, holding the number's ink (its neighbours too) and the piece's own ink
 CONTEXT_SHAPE = (32, 48, 2)  # rows, columns, channels
@@ -323,6 +326,10 @@ def find_digits(image: Image.Image) -> Reading:
     minus = split_minus(segments[0], height)
     if minus is not None:
         marks, segments[0] = sorted([*marks, minus[0]], key=lambda m: m.left), minus[1]
+    kept = np.logical_or.reduce([s.mask for s in segments] + [strokes[i].mask for i in used])
+    unread = faint_marks(ink, kept, height)
+    if unread:
+        marks = sorted([*marks, *unread], key=lambda m: m.left)
     parts = [part_of(seg, height) for seg in segments]
     fewest = sum(max(1, round(s.box[2] / (WIDEST * height))) for s in segments)
     if fewest > MAX_DIGITS:
@@ -330,6 +337,41 @@ def find_digits(image: Image.Image) -> Reading:
             422, "too_many_digits", f"More than {MAX_DIGITS} digits: read at most {MAX_DIGITS}."
         )
     return Reading(parts, ink, scale, height, marks)
+
+
+def faint_marks(ink: np.ndarray, kept: np.ndarray, height: float) -> list[Mark]:
+    """Ink as large as a digit that nothing read holds: a digit drawn so much fainter than its
+    neighbours (a fine pen's beside a marker's) that none of it, or only specks, reaches
+    INK_THRESHOLD of the number's peak. Each is an unread mark where it stands, so that the
+    number is refused rather than answered without a digit. Not one: ink that reaches an edge
+    of the image or is far larger than a digit (uneven light), ink next to what was read (its
+    own faint edge), ink that never rises above the paper's grain (a photo's noise). Looked for
+    on the image pooled to FAINT_ROWS rows a digit (its brightest pixel per block): bounded
+    work, and a faint thin stroke stays whole."""
+    block = max(1, int(height / FAINT_ROWS))
+    ink, kept, height = pooled(ink, block), pooled(kept, block), height / block
+    rows, cols = ink.shape
+    near = round(NEAR * height)
+    found = []
+    for stroke in components((ink >= FAINT * PIXEL_MAX) & ~kept):
+        x, y, width, tall = bounding_box(stroke)
+        if x == 0 or y == 0 or x + width == cols or y + tall == rows:
+            continue
+        if not 0.4 * height <= tall <= 2 * height or width > 2 * height:
+            continue
+        around = kept[max(0, y - near) : y + tall + near, max(0, x - near) : x + width + near]
+        if around.sum() > 0.25 * stroke.sum() or ink[stroke].max() < FAINT_PEAK * PIXEL_MAX:
+            continue
+        box = (x * block, y * block, width * block, tall * block)
+        found.append(Mark(UNREAD, box, 0.0))
+    return found
+
+
+def pooled(image: np.ndarray, block: int) -> np.ndarray:
+    """The image's largest value in each block x block square (a partial edge block dropped)."""
+    rows, cols = image.shape[0] // block * block, image.shape[1] // block * block
+    squares = image[:rows, :cols].reshape(rows // block, block, cols // block, block)
+    return squares.max(axis=(1, 3))
 
 
 def split_minus(seg: Segment, height: float) -> tuple[Mark, Segment] | None:

@@ -188,6 +188,26 @@ def test_a_mark_it_cannot_tell_is_refused_not_dropped(client, test_digits) -> No
     assert guessed["separators"][0]["char"] == "?" and guessed["separators"][0]["confidence"] == 0
 
 
+def test_a_digit_far_fainter_than_its_neighbours_is_refused_not_dropped(client, test_digits):
+    """A fine pen's digit beside a marker's: below the ink threshold of the number's darkest
+    strokes, once dropped, so that `4 5 6` was answered `46`. /read refuses it naming the place;
+    asked to guess, it answers `?` there. The same number drawn evenly is read."""
+    rng = np.random.default_rng(4)
+    strip = compose_text("456", test_digits, rng)
+    columns = np.flatnonzero(strip.max(axis=0))
+    gaps = np.flatnonzero(np.diff(columns) > 1)
+    middle = slice(int(columns[gaps[0] + 1]), int(columns[gaps[1]]) + 1)
+    even = client.post("/read", content=NUMBER_STYLES["paper"](strip, np.random.default_rng(1)))
+    assert even.status_code == 200 and even.json()["text"] == "456", even.text
+    strip[:, middle] = (strip[:, middle] * 0.25).astype(strip.dtype)
+    data = NUMBER_STYLES["paper"](strip, np.random.default_rng(1))
+    refused = client.post("/read", content=data)
+    assert refused.status_code == 422, refused.text
+    message = refused.json()["error"]["message"]
+    assert "The mark at character 2" in message and "too faint" in message
+    assert client.post("/read?always_guess=true", content=data).json()["text"] == "4?6"
+
+
 def test_a_mark_where_no_number_has_one_is_refused(client, test_digits) -> None:
     """Two slashes side by side, a minus before a slash: no number is written so (a speck or a
     digit's fragment taken for a mark), so /read refuses it naming the marks; asked to guess,
