@@ -167,8 +167,9 @@ def numbers_cut(
     (`cut_pieces`) of the split's MNIST digits and of its digits of each of CUT_KINDS: a digit
     cut out of a number carries a neighbour's stroke ends, which the detector must not take
     for a wrong cut's."""
-    counts = {"train": (COUNTS["cuts"], COUNTS["kind_cuts"])}.get(split)
-    mnist_count, kind_count = counts or (COUNTS["validation_cuts"],) * 2
+    train = split == "train"
+    mnist_count = COUNTS["cuts"] if train else COUNTS["validation_cuts"]
+    kind_count = COUNTS["kind_cuts"] if train else COUNTS["validation_cuts"]
     made = [cut_pieces(mnist, mnist_count, SEEDS[split])]
     for images, labels in (beyond[kind] for kind in CUT_KINDS):
         pixels = as_bytes(images)  # composed as MNIST's own digits are

@@ -6,8 +6,6 @@ each prepared exactly as the service prepares an upload.
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 from digits.contract import MAX_PIXELS
@@ -108,11 +106,11 @@ def letter_pieces(count: int, seed: int) -> np.ndarray:
     letters = [c for c in CHARACTERS if c.isalpha()]
     rng = np.random.default_rng(seed)
     made: list[np.ndarray] = []
-    for index in itertools.count():
-        if len(made) >= count:
-            break
+    words = 0
+    while len(made) < count:
         word = "".join(rng.choice(letters, int(rng.integers(2, 6))))
-        style = list(STYLES)[index % len(STYLES)]
+        style = list(STYLES)[words % len(STYLES)]
+        words += 1
         try:
             reading = find_digits(open_image(typed_upload(word, paths, style, rng), MAX_PIXELS))
         except ImageRejected:
