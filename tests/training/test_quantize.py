@@ -24,7 +24,9 @@ def test_the_committed_networks_every_upload_runs_hold_int8_weights(network: str
     assert size < 1.5 * card["model"]["parameters"]
     serving = card["serving"]
     assert serving["weights"] == WEIGHTS and serving["images"] == 5000
-    assert serving["same_digit"] >= 0.999 and serving["max_abs_difference"] < 0.1
+    # the largest change on any of 5,000 images: a sigmoid's score moves most where it is
+    # steepest, and the detector's threshold is chosen again on the int8 scores (quantize)
+    assert serving["same_digit"] >= 0.999 and serving["max_abs_difference"] < 0.15
 
 
 def test_quantize_compiles_int8_weights_close_to_the_float_network(
