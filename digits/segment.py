@@ -138,9 +138,15 @@ class Reading:
 
 
 def components(binary: np.ndarray) -> list[np.ndarray]:
-    """8-connected components of a boolean image, as masks, in the order of their first pixel:
-    the runs of ink in every row found at once (numpy), then joined row to row by a union-find
-    over runs (a few per row), not over pixels."""
+    """8-connected components of a boolean image, as masks, in the order of their first pixel."""
+    labels, count = labelled(binary)
+    return [labels == label for label in range(1, count + 1)]
+
+
+def labelled(binary: np.ndarray) -> tuple[np.ndarray, int]:
+    """The 8-connected components of a boolean image as labels 1..count (0: no ink), in the
+    order of their first pixel: the runs of ink in every row found at once (numpy), then joined
+    row to row by a union-find over runs (a few per row), not over pixels."""
     height, width = binary.shape
     padded = np.zeros((height, width + 2), np.int8)
     padded[:, 1:-1] = binary
@@ -167,7 +173,7 @@ def components(binary: np.ndarray) -> list[np.ndarray]:
     for index, run_row in enumerate(row_of):
         label = order.setdefault(find(index), len(order) + 1)
         labels[run_row, start[index] : end[index]] = label
-    return [labels == label for label in range(1, len(order) + 1)]
+    return labels, len(order)
 
 
 def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int]:
@@ -346,24 +352,35 @@ def faint_marks(ink: np.ndarray, kept: np.ndarray, height: float) -> list[Mark]:
     number is refused rather than answered without a digit. Not one: ink that reaches an edge
     of the image or is far larger than a digit (uneven light), ink next to what was read (its
     own faint edge), ink that never rises above the paper's grain (a photo's noise). Looked for
-    on the image pooled to FAINT_ROWS rows a digit (its brightest pixel per block): bounded
-    work, and a faint thin stroke stays whole."""
+    on the image pooled to FAINT_ROWS rows a digit (its brightest pixel per block), each piece
+    of faint ink measured from its labels, never a mask of its own: bounded work and memory
+    however many pieces a halo breaks into, and a faint thin stroke stays whole."""
     block = max(1, int(height / FAINT_ROWS))
     ink, kept, height = pooled(ink, block), pooled(kept, block), height / block
-    rows, cols = ink.shape
+    labels, count = labelled((ink >= FAINT * PIXEL_MAX) & ~kept)
+    if not count:
+        return []
+    rows, cols = np.nonzero(labels)
+    which = labels[rows, cols] - 1
+    top, left = np.full(count, labels.shape[0]), np.full(count, labels.shape[1])
+    bottom, right, peak = np.zeros(count, int), np.zeros(count, int), np.zeros(count)
+    np.minimum.at(top, which, rows)
+    np.minimum.at(left, which, cols)
+    np.maximum.at(bottom, which, rows + 1)
+    np.maximum.at(right, which, cols + 1)
+    np.maximum.at(peak, which, ink[rows, cols])
+    pixels = np.bincount(which, minlength=count)
+    tall, width = bottom - top, right - left
+    inside = (top > 0) & (left > 0) & (bottom < labels.shape[0]) & (right < labels.shape[1])
+    sized = (tall >= 0.4 * height) & (tall <= 2 * height) & (width <= 2 * height)
     near = round(NEAR * height)
     found = []
-    for stroke in components((ink >= FAINT * PIXEL_MAX) & ~kept):
-        x, y, width, tall = bounding_box(stroke)
-        if x == 0 or y == 0 or x + width == cols or y + tall == rows:
-            continue
-        if not 0.4 * height <= tall <= 2 * height or width > 2 * height:
-            continue
-        around = kept[max(0, y - near) : y + tall + near, max(0, x - near) : x + width + near]
-        if around.sum() > 0.25 * stroke.sum() or ink[stroke].max() < FAINT_PEAK * PIXEL_MAX:
-            continue
-        box = (x * block, y * block, width * block, tall * block)
-        found.append(Mark(UNREAD, box, 0.0))
+    for k in np.flatnonzero(inside & sized & (peak >= FAINT_PEAK * PIXEL_MAX)).tolist():
+        y, x = int(top[k]), int(left[k])
+        around = kept[max(0, y - near) : bottom[k] + near, max(0, x - near) : right[k] + near]
+        if around.sum() <= 0.25 * pixels[k]:  # else a read digit's own faint edge
+            box = (x * block, y * block, int(width[k]) * block, int(tall[k]) * block)
+            found.append(Mark(UNREAD, box, 0.0))
     return found
 
 
