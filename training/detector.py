@@ -289,6 +289,11 @@ def pick_threshold(
     return round(float(min(np.quantile(scores[k], share) for k, share in refuse.items())), 6)
 
 
+def refused_shares(scores: dict[str, np.ndarray], threshold: float) -> dict[str, float]:
+    """The share of each set's images (by name) the detector refuses at `threshold`."""
+    return {name: float((values < threshold).mean()) for name, values in scores.items()}
+
+
 def refused_by(card: ModelCard) -> dict[str, float]:
     """The share of each kind of validation digit the card's detector refuses, as calibration
     measured it, by the names of REFUSE_DIGITS."""
@@ -302,20 +307,21 @@ def choose(detector_dirs: list[Path], model_dir: Path) -> None:
     share of validation non-digits it refuses (higher is better) and of each kind of digit."""
     _, validation = card_split(model_dir)
     inputs = validation_inputs(validation)
+    digits = [*REFUSE_DIGITS, "cut_digits"]
     print(
         "| detector | parameters | threshold | non-digits refused | wrong cuts refused | "
-        + " | ".join(f"{k} refused" for k in [*REFUSE_DIGITS, "cut_digits"])
+        + " | ".join(f"{k} refused" for k in digits)
         + " |"
     )
     for folder in detector_dirs:
         detector = LiteRTModel.open(folder / SERVING_FILENAME, outputs=1)
         scores = validation_scores(detector, inputs)
         threshold = pick_threshold(scores)
-        refused = {k: float((v < threshold).mean()) for k, v in scores.items()}
+        refused = refused_shares(scores, threshold)
         print(
             f"| {folder} | {ModelCard.read(folder).model.parameters:,} | {threshold:.4f} "
             f"| {refused['nondigits']:.2%} | {refused['wrong_cuts']:.2%} | "
-            + " | ".join(f"{refused[k]:.2%}" for k in [*REFUSE_DIGITS, "cut_digits"])
+            + " | ".join(f"{refused[k]:.2%}" for k in digits)
             + " |"
         )
 
@@ -390,6 +396,8 @@ def calibrate(model_dir: Path, refuse: dict[str, float] = REFUSE_DIGITS) -> NotA
     val_tempered = temper(val_probabilities, temperature)
     val_scores = validation_scores(detector, validation_inputs(validation))
     threshold = pick_threshold(val_scores, refuse)
+    shares = refused_shares(val_scores, threshold)
+    refused = {name: round(share, 6) for name, share in shares.items()}
 
     # measured once, after
     raw_test, test_scores = outputs(classifier, detector, test.images)
@@ -410,15 +418,12 @@ def calibrate(model_dir: Path, refuse: dict[str, float] = REFUSE_DIGITS) -> NotA
             "validation_bins_after": bins_after,
         },
         validation={
-            "digits_refused": round(float((val_scores["mnist"] < threshold).mean()), 6),
-            "styled_digits_refused": round(float((val_scores["styled"] < threshold).mean()), 6),
+            "digits_refused": refused["mnist"],
+            "styled_digits_refused": refused["styled"],
             **{
-                f"{kind}_refused": round(float((val_scores[kind] < threshold).mean()), 6)
-                for kind in DIGIT_KINDS
+                f"{name}_refused": refused[name]
+                for name in [*DIGIT_KINDS, "cut_digits", "nondigits", "wrong_cuts"]
             },
-            "cut_digits_refused": round(float((val_scores["cut_digits"] < threshold).mean()), 6),
-            "nondigits_refused": round(float((val_scores["nondigits"] < threshold).mean()), 6),
-            "wrong_cuts_refused": round(float((val_scores["wrong_cuts"] < threshold).mean()), 6),
         },
         test={**on_test, **held.test},
         baseline=held.baseline,
