@@ -33,7 +33,7 @@ SURE = 0.9  # a number sent as one digit is named only where each of its digits 
 # text for every two right ones it loses (a wrong text costs more than a refusal; bench/results.md)
 UNSURE = 0.8
 # ... or whose steadiness (`digits.served.Steadiness`: its probability with the digit moved a pixel
-# right and down) is below this: chosen on validation numbers by the same rule (bench/results.md)
+# each way) is below this: chosen on validation numbers by the same rule (bench/results.md)
 STEADY = 0.45
 
 

@@ -76,8 +76,8 @@ class DigitReading(BaseModel):
         ge=0,
         le=1,
         description="/read only: the digit's probability averaged with the fast network's on "
-        "the piece moved one pixel right and one down (low where a pixel's move changes the "
-        "reading); null without a cascade",
+        "the piece moved one pixel each way (low where a pixel's move changes the reading); "
+        "null without a cascade",
     )
 
 

@@ -7,9 +7,9 @@ on the least sure digit's confidence, how many of the numbers /read would otherw
 refuses that were read right (lost) and that were read wrong (caught), per kind and in all, and
 what each step up adds; then, of the numbers that threshold answers, the same for each threshold
 on the least steady digit's steadiness (`digits.served.Steadiness`: its probability with the
-digit moved a pixel right and down). Each refusal threshold (`app.data_plane.UNSURE`,
-`STEADY`) is the highest at which each step up still catches one wrong text for every two
-right ones it loses, here and on other validation numbers (bench/results.md says which).
+digit moved a pixel each way). Each refusal threshold (`app.data_plane.UNSURE`, `STEADY`) is the
+highest at which each step up still catches one wrong text for every two right ones it loses,
+here and on other validation numbers alike (bench/results.md says which).
 
     .venv/bin/python -m bench.unsure [--count 1000]
 """

@@ -81,21 +81,20 @@ class GapReader:
 class Steadiness:
     """/read's check that a digit's reading holds with the digit moved a pixel: the cascade's
     fast network, an interpreter of its own (the batcher's serves the requests), reads each
-    piece moved one pixel right and one down. Where a pixel's move changes what it reads, a
-    sure answer is a guess: other hands' digits read wrong at 0.99 waver so, where digits read
-    right do not (the full model holds steady on both, so it is the fast network that tells).
-    Right and down, not left and up too: on validation numbers those two caught fewer wrong
-    texts for more right ones lost (bench/results.md). One caller at a time."""
+    piece moved one pixel each way. Where a pixel's move changes what it reads, a sure answer is
+    a guess: other hands' digits read wrong at 0.99 waver so, where digits read right do not
+    (the full model holds steady on both, so it is the fast network that tells). One caller at
+    a time."""
 
     network: LiteRTModel
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    MOVES = ((0, 1), (1, 0))  # (rows, columns): one pixel right, one down
+    MOVES = ((0, 1), (0, -1), (1, 0), (-1, 0))  # (rows, columns): right, left, down, up
 
     def of(self, inputs: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
         """Each answer's probability (`probabilities`, (k, 10), for the (k, 28, 28) `inputs`)
-        averaged with the fast network's for the same digit on the input moved by each of
-        MOVES (a model input's border is empty, so rolling moves it)."""
+        averaged with the fast network's for the same digit on the input moved one pixel each
+        way (a model input's border is empty, so rolling moves it)."""
         moved = np.concatenate([np.roll(inputs, move, axis=(1, 2)) for move in self.MOVES])
         with self.lock:
             read = self.network.predict(moved[..., np.newaxis].astype(np.float32))
@@ -212,10 +211,8 @@ def open_gaps(model_dir: Path, record: GapRecord, threads: int) -> GapReader | N
     return GapReader(network, record.threshold, record.sure)
 
 
-def open_steadiness(model_dir: Path, record: CascadeRecord) -> Steadiness:
-    """On one thread: a number's few dozen moved pieces cost a second thread more in handing
-    over than it saves (bench/results.md)."""
-    return Steadiness(LiteRTModel.open(model_dir / record.fast_model, 1))
+def open_steadiness(model_dir: Path, record: CascadeRecord, threads: int) -> Steadiness:
+    return Steadiness(LiteRTModel.open(model_dir / record.fast_model, threads))
 
 
 def load_model(
@@ -242,5 +239,5 @@ def load_model(
         judge=open_judge(model_dir, card.reading, threads) if card.reading else None,
         slash=open_slash(model_dir, card.slash, threads) if card.slash else None,
         gaps=open_gaps(model_dir, card.gaps, threads) if card.gaps else None,
-        steadiness=open_steadiness(model_dir, record) if served else None,
+        steadiness=open_steadiness(model_dir, record, threads) if served else None,
     )

@@ -34,8 +34,8 @@ def test_steadiness_is_the_answers_probability_held_with_the_digit_moved_a_pixel
     sample_digits: Digits,
 ) -> None:
     """Each answer's probability averaged with the fast network's for the same digit on the
-    image moved one pixel right and one down: digits read right hold steady; without a cascade
-    there is no fast network to ask."""
+    image moved one pixel right, left, down and up: digits read right hold steady; without a
+    cascade there is no fast network to ask."""
     loaded = load_model(MODEL_DIR, not_a_digit=False)
     assert loaded.steadiness is not None
     pixels = as_model_input(sample_digits.images)
@@ -44,7 +44,7 @@ def test_steadiness_is_the_answers_probability_held_with_the_digit_moved_a_pixel
     answered = probabilities.argmax(axis=1)
     rows = np.arange(len(pixels))
     held = [probabilities[rows, answered]]
-    for rows_by, columns_by in ((0, 1), (1, 0)):
+    for rows_by, columns_by in ((0, 1), (0, -1), (1, 0), (-1, 0)):
         moved = np.roll(np.roll(pixels, rows_by, axis=1), columns_by, axis=2)
         held.append(fast.predict(moved)[rows, answered])
     steadiness = loaded.steadiness.of(pixels[..., 0], probabilities)
