@@ -10,7 +10,7 @@ import base64
 import numpy as np
 
 from app.core.errors import ErrorBody
-from app.data_plane import STEADY, UNSURE, Answers, DataPlane, NumberAnswer
+from app.data_plane import UNSURE, Answers, DataPlane, NumberAnswer
 from app.schemas import DigitReading, NumberReading, Prediction, SeparatorReading
 from app.uploads import Upload
 from app.versions import Lease
@@ -33,11 +33,6 @@ def rounded(probabilities: np.ndarray) -> tuple[int, list[float]]:
 def score(answers: Answers, i: int) -> float | None:
     scores = answers.digit_scores
     return None if scores is None else round(float(scores[i]), 6)
-
-
-def steadiness(number: NumberAnswer, i: int) -> float | None:
-    held = number.steadiness
-    return None if held is None else round(min(float(held[i]), 1.0), 6)
 
 
 NOT_A_DIGIT_ERROR = ErrorBody(status=422, code="not_a_digit", message=NotADigit.MESSAGE)
@@ -88,7 +83,6 @@ def number_reading(lease: Lease, number: NumberAnswer, include_inputs: bool) -> 
                 box=box,
                 is_digit=answers.is_digit[i],
                 digit_score=score(answers, i),
-                steadiness=steadiness(number, i),
             )
         )
     separators = [
@@ -153,7 +147,6 @@ def whole_number(reading: NumberReading, number: NumberAnswer, always_guess: boo
     if number.unsure and not named:
         which = ", ".join(map(str, number.unsure))
         named.append(
-            f'Digit {which} of "{number.text}" is read too unsure to answer (below {UNSURE:.0%}, '
-            f"or below {STEADY:.0%} with the digit moved a pixel)."
+            f'Digit {which} of "{number.text}" is read too unsure to answer (below {UNSURE:.0%}).'
         )
     raise NotADigit(reading.model_dump(mode="json"), " ".join(named))

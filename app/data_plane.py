@@ -32,9 +32,6 @@ SURE = 0.9  # a number sent as one digit is named only where each of its digits 
 # digits, other hands, typed) as the highest threshold where each step up still refuses one wrong
 # text for every two right ones it loses (a wrong text costs more than a refusal; bench/results.md)
 UNSURE = 0.8
-# ... or whose steadiness (`digits.served.Steadiness`: its probability with the digit moved a pixel
-# each way) is below this: chosen on validation numbers by the same rule (bench/results.md)
-STEADY = 0.45
 
 
 @dataclass
@@ -74,7 +71,6 @@ class NumberAnswer:
     answers: Answers
     text: str
     separators: list[Placed]
-    steadiness: np.ndarray | None = None  # (k,) where the model checks it
 
     @property
     def strangers(self) -> list[int]:
@@ -101,12 +97,10 @@ class NumberAnswer:
 
     @property
     def unsure(self) -> list[int]:
-        """The digits (counted from 1) read less sure than UNSURE, or less steady than STEADY:
-        refusing such numbers catches a wrong text for every two right ones it loses."""
-        unsure = self.answers.probabilities.max(axis=1) < UNSURE
-        if self.steadiness is not None:
-            unsure |= self.steadiness < STEADY
-        return (np.flatnonzero(unsure) + 1).tolist()
+        """The digits (counted from 1) read less sure than UNSURE: refusing such numbers
+        catches a wrong text for every two right ones it loses."""
+        confidences = self.answers.probabilities.max(axis=1)
+        return [n for n, confidence in enumerate(confidences.tolist(), 1) if confidence < UNSURE]
 
     @property
     def refused(self) -> bool:
@@ -156,8 +150,6 @@ class DataPlane:
             outputs = np.concatenate([outputs, scores[chosen, np.newaxis]], axis=1)
         answers = self.answer(lease, outputs)
         number = numbered(found, [pieces[i] for i in chosen], inputs[chosen], answers)
-        if model.steadiness is not None:
-            number.steadiness = model.steadiness.of(number.inputs, answers.probabilities)
         refused = number.refused and not always_guess
         self.capture.keep(
             "read",

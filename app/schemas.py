@@ -71,14 +71,6 @@ class DigitReading(BaseModel):
     )
     is_digit: bool | None = Field(None, description="as in /predict; null without a detector")
     digit_score: float | None = Field(None, ge=0, le=1)
-    steadiness: float | None = Field(
-        None,
-        ge=0,
-        le=1,
-        description="/read only: the digit's probability averaged with the fast network's on "
-        "the piece moved one pixel each way (low where a pixel's move changes the reading); "
-        "null without a cascade",
-    )
 
 
 class SeparatorReading(BaseModel):
@@ -113,7 +105,6 @@ class NumberReading(BaseModel):
                         "box": [12, 30, 24, 70],
                         "is_digit": True,
                         "digit_score": 0.998,
-                        "steadiness": 0.99,
                     }
                 ],
                 "separators": [

@@ -5,11 +5,9 @@ separators; the same digits redrawn by other hands, `synthesis.hands`; typed in 
 fonts) through `/read?always_guess=true` of the app in-process, and prints, for each threshold
 on the least sure digit's confidence, how many of the numbers /read would otherwise answer it
 refuses that were read right (lost) and that were read wrong (caught), per kind and in all, and
-what each step up adds; then, of the numbers that threshold answers, the same for each threshold
-on the least steady digit's steadiness (`digits.served.Steadiness`: its probability with the
-digit moved a pixel each way). Each refusal threshold (`app.data_plane.UNSURE`, `STEADY`) is the
-highest at which each step up still catches one wrong text for every two right ones it loses,
-here and on other validation numbers alike (bench/results.md says which).
+what each step up adds. The refusal threshold (`app.data_plane.UNSURE`) is the highest at which
+each step up still catches one wrong text for every two right ones it loses, here and on other
+validation numbers alike (bench/results.md says which).
 
     .venv/bin/python -m bench.unsure [--count 1000]
 """
@@ -19,7 +17,6 @@ from __future__ import annotations
 import argparse
 import logging
 
-from app.data_plane import UNSURE
 from bench.numbers import redrawn
 from digits.reading import Placed, astray
 from digits.separators import UNREAD
@@ -27,7 +24,6 @@ from synthesis.numbers import SEPARATED, numbers, separated_numbers, typed_numbe
 from training.data import mnist_digits
 
 THRESHOLDS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.88, 0.9, 0.95)
-STEADINESS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
 
 
 def made(count: int) -> list[tuple[str, str, bytes]]:
@@ -44,10 +40,9 @@ def made(count: int) -> list[tuple[str, str, bytes]]:
     return uploads
 
 
-def answered(client, uploads) -> list[tuple[str, bool, float, float]]:
+def answered(client, uploads) -> list[tuple[str, bool, float]]:
     """Per number /read answers when not refused for a part or a mark (unread, or astray:
-    `digits.reading.astray`): (kind, read right, the least sure digit's confidence, the least
-    steady digit's steadiness)."""
+    `digits.reading.astray`): (kind, read right, the least sure digit's confidence)."""
     rows = []
     for kind, text, data in uploads:
         reading = client.post("/read?always_guess=true", content=data).json()
@@ -61,19 +56,25 @@ def answered(client, uploads) -> list[tuple[str, bool, float, float]]:
         unread = any(mark.char == UNREAD for mark in marks)
         if not (strangers or unread or astray(reading["text"], marks)):
             least = min(d["confidence"] for d in reading["digits"])
-            steadiest = min(d["steadiness"] for d in reading["digits"])
-            rows.append((kind, reading["text"] == text, least, steadiest))
+            rows.append((kind, reading["text"] == text, least))
     return rows
 
 
-def sweep(rows: list[tuple[str, bool, float]], name: str, thresholds: tuple[float, ...]) -> None:
-    """The table: per threshold on the measure (rows of kind, read right, measure), the right
-    numbers refusing below it loses and the wrong ones it catches, per kind and in all."""
+def main() -> None:
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from tests.harness import make_client  # the app in-process, on the committed model
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=1000, help="numbers per kind and spacing")
+    args = parser.parse_args()
+    with make_client() as client:
+        rows = answered(client, made(args.count))
     kinds = sorted({kind for kind, _, _ in rows})
-    print(f"| {name} below | " + " | ".join(kinds) + " | all: lost / caught | step up adds |")
+    print(f"{len(rows)} validation numbers answered (not refused for a part or a mark)\n")
+    print("| refused below | " + " | ".join(kinds) + " | all: lost / caught | step up adds |")
     print("|---" * (len(kinds) + 3) + "|")
     previous = (0, 0)
-    for threshold in thresholds:
+    for threshold in THRESHOLDS:
         cells, total = [], [0, 0]
         for kind in kinds:
             below = [right for k, right, least in rows if k == kind and least < threshold]
@@ -86,22 +87,6 @@ def sweep(rows: list[tuple[str, bool, float]], name: str, thresholds: tuple[floa
             f"| -{step[0]} / +{step[1]} |"
         )
         previous = (total[0], total[1])
-
-
-def main() -> None:
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    from tests.harness import make_client  # the app in-process, on the committed model
-
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, default=1000, help="numbers per kind and spacing")
-    args = parser.parse_args()
-    with make_client() as client:
-        rows = answered(client, made(args.count))
-    print(f"{len(rows)} validation numbers answered (not refused for a part or a mark)\n")
-    sweep([(kind, right, least) for kind, right, least, _ in rows], "confidence", THRESHOLDS)
-    sure = [(kind, right, steady) for kind, right, least, steady in rows if least >= UNSURE]
-    print(f"\nOf them, {len(sure)} with every digit at least {UNSURE} sure (UNSURE)\n")
-    sweep(sure, "steadiness", STEADINESS)
 
 
 if __name__ == "__main__":

@@ -78,33 +78,6 @@ class GapReader:
 
 
 @dataclass
-class Steadiness:
-    """/read's check that a digit's reading holds with the digit moved a pixel: the cascade's
-    fast network, an interpreter of its own (the batcher's serves the requests), reads each
-    piece moved one pixel each way. Where a pixel's move changes what it reads, a sure answer is
-    a guess: other hands' digits read wrong at 0.99 waver so, where digits read right do not
-    (the full model holds steady on both, so it is the fast network that tells). One caller at
-    a time."""
-
-    network: LiteRTModel
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    MOVES = ((0, 1), (0, -1), (1, 0), (-1, 0))  # (rows, columns): right, left, down, up
-
-    def of(self, inputs: np.ndarray, probabilities: np.ndarray) -> np.ndarray:
-        """Each answer's probability (`probabilities`, (k, 10), for the (k, 28, 28) `inputs`)
-        averaged with the fast network's for the same digit on the input moved one pixel each
-        way (a model input's border is empty, so rolling moves it)."""
-        moved = np.concatenate([np.roll(inputs, move, axis=(1, 2)) for move in self.MOVES])
-        with self.lock:
-            read = self.network.predict(moved[..., np.newaxis].astype(np.float32))
-        answered = probabilities.argmax(axis=1)
-        rows = np.arange(len(inputs))
-        held = read.reshape(len(self.MOVES), len(inputs), -1)[:, rows, answered]
-        return (probabilities[rows, answered] + held.sum(axis=0)) / (len(self.MOVES) + 1)
-
-
-@dataclass
 class ServedModel:
     predict: Callable[[np.ndarray], np.ndarray]  # (N, 28, 28, 1) float32 -> (N, 10) probabilities
     card: ModelCard
@@ -114,7 +87,6 @@ class ServedModel:
     judge: Judge | None = None  # /read's piece judge, where the model folder has one
     slash: SlashReader | None = None  # /read's slash reader, likewise
     gaps: GapReader | None = None  # /read's gap reader, likewise
-    steadiness: Steadiness | None = None  # /read's check of its digits, where a cascade serves
 
     def looks_like_digit(self, digit_scores: np.ndarray | float) -> np.ndarray | bool:
         """Whether digit scores reach the detector's threshold: answered as a digit, not
@@ -211,10 +183,6 @@ def open_gaps(model_dir: Path, record: GapRecord, threads: int) -> GapReader | N
     return GapReader(network, record.threshold, record.sure)
 
 
-def open_steadiness(model_dir: Path, record: CascadeRecord, threads: int) -> Steadiness:
-    return Steadiness(LiteRTModel.open(model_dir / record.fast_model, threads))
-
-
 def load_model(
     model_dir: Path, threads: int = 1, cascade: bool = True, not_a_digit: bool = True
 ) -> ServedModel:
@@ -239,5 +207,4 @@ def load_model(
         judge=open_judge(model_dir, card.reading, threads) if card.reading else None,
         slash=open_slash(model_dir, card.slash, threads) if card.slash else None,
         gaps=open_gaps(model_dir, card.gaps, threads) if card.gaps else None,
-        steadiness=open_steadiness(model_dir, record, threads) if served else None,
     )

@@ -30,29 +30,6 @@ def test_served_cascade_is_its_two_stages_by_the_rule(sample_digits: Digits) -> 
     assert (expected.argmax(axis=1) == sample_digits.labels).mean() >= 0.99
 
 
-def test_steadiness_is_the_answers_probability_held_with_the_digit_moved_a_pixel(
-    sample_digits: Digits,
-) -> None:
-    """Each answer's probability averaged with the fast network's for the same digit on the
-    image moved one pixel right, left, down and up: digits read right hold steady; without a
-    cascade there is no fast network to ask."""
-    loaded = load_model(MODEL_DIR, not_a_digit=False)
-    assert loaded.steadiness is not None
-    pixels = as_model_input(sample_digits.images)
-    probabilities = loaded.predict(pixels)
-    fast = LiteRTModel.open(MODEL_DIR / loaded.card.cascade.fast_model)
-    answered = probabilities.argmax(axis=1)
-    rows = np.arange(len(pixels))
-    held = [probabilities[rows, answered]]
-    for rows_by, columns_by in ((0, 1), (0, -1), (1, 0), (-1, 0)):
-        moved = np.roll(np.roll(pixels, rows_by, axis=1), columns_by, axis=2)
-        held.append(fast.predict(moved)[rows, answered])
-    steadiness = loaded.steadiness.of(pixels[..., 0], probabilities)
-    np.testing.assert_allclose(steadiness, np.mean(held, axis=0), atol=1e-6)
-    assert np.median(steadiness[answered == sample_digits.labels]) > 0.99
-    assert load_model(MODEL_DIR, cascade=False).steadiness is None
-
-
 def test_a_cascade_calibrated_for_other_files_is_not_trusted(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, sample_digits: Digits
 ) -> None:

@@ -8,7 +8,7 @@ from app.answers import number_reading, whole_number
 from app.api.deps import get_running
 from app.api.options import ReadOptions
 from app.api.routes.predict import ERRORS, SINGLE_BODY
-from app.data_plane import STEADY, UNSURE
+from app.data_plane import UNSURE
 from app.preparing import open_all
 from app.schemas import NumberReading
 
@@ -29,8 +29,7 @@ router = APIRouter(tags=["read"])  # the API key check is added by create_app wh
     "digits. A part that does not look like a digit, a mark that is neither a digit nor a "
     "separator it can tell (`?` in the reading), a separator where no number has one (beside "
     "another, or at an end but a leading minus), or a digit read below "
-    f"{UNSURE:.0%} confidence (or below {STEADY:.0%} with the digit moved a pixel, its "
-    "`steadiness`) makes the answer a 422 `not_a_digit` naming it, with the reading "
+    f"{UNSURE:.0%} confidence makes the answer a 422 `not_a_digit` naming it, with the reading "
     "attached: a number is refused rather than read with a mark dropped or guessed.",
 )
 async def read(request: Request) -> NumberReading:
