@@ -7,8 +7,8 @@ non-digits
 (`training.nondigits`), preprocessed exactly as the service prepares uploads, and against what a
 reader of numbers must not take for one digit (touching pairs, fragments of a digit, the wrong
 cuts among the candidate pieces of touching numbers of MNIST's, typed and other hands' digits,
-whose right cuts count as digits, as do the whole digits /read cuts out of numbers, composed
-and typed (`training.typed_pieces`), and the pieces /read cuts typed words into).
+whose right cuts count as digits, as do the whole digits /read cuts out of numbers, and the
+pieces /read cuts typed words into).
 It is written to MODEL_DIR/detector/ with its card, compiled for LiteRT.
 
 `choose` compares trained detectors on validation (the width served is chosen there);
@@ -54,7 +54,6 @@ from training.nondigits import (
     styled_digit_inputs,
 )
 from training.small import fit_and_write
-from training.typed_pieces import typed_number_digits
 
 DETECTOR_DIR = "detector"
 SEEDS = {"train": 1, "validation": 2, "held_out": 3}  # non-digits and styles differ per set
@@ -65,8 +64,6 @@ COUNTS = {
     "cuts": 12_000,  # whole digits and wrong cuts among the pieces of touching numbers
     "kind_cuts": 8_000,  # ... of numbers of typed digits, and of other hands' (each)
     "letter_pieces": 8_000,  # the pieces /read cuts typed words into
-    "heavy_letter_pieces": 4_000,  # ... and words in heavy print
-    "typed_pieces": 8_000,  # the digits /read cuts out of typed numbers it reads exactly
     "validation": 5_000,
     "validation_cuts": 1_500,  # whole digits and wrong cuts of each kind of number
     "held_out": 5_000,
@@ -83,8 +80,7 @@ REFUSE_DIGITS = {
 EPOCHS, BATCH = 8, 128
 CACHE = KINDS_CACHE.parent / "detector"
 CUT_KINDS = ("typed", "hands")  # the kinds beyond MNIST whose numbers are cut into pieces too
-CUT_DIGITS = ("cut_digits", "typed_cut_digits")  # the validation digits cut out of numbers
-DATA_VERSION = 4  # bump when what the detector learns from changes
+DATA_VERSION = 2  # bump when what the detector learns from changes
 
 
 def build_detector(width: int = 1):
@@ -137,7 +133,6 @@ def training_data(model_dir: Path) -> dict[str, np.ndarray]:
     beyond = kinds_of("train", train_part)
     whole_cuts, wrong_cuts = numbers_cut(train_part, beyond, "train")
     crops = [images for images, _ in crops_of("train", train_part).values()]
-    typed = typed_number_digits("train", COUNTS["typed_pieces"], SEEDS["train"], model_dir)
     x, y = labelled(
         np.concatenate(
             [
@@ -145,7 +140,6 @@ def training_data(model_dir: Path) -> dict[str, np.ndarray]:
                 whole_cuts,
                 *[images for images, _ in beyond.values()],
                 *crops,
-                typed,
             ]
         ),
         np.concatenate(
@@ -154,11 +148,10 @@ def training_data(model_dir: Path) -> dict[str, np.ndarray]:
                 not_one_digit_inputs(train_part.images, COUNTS["not_one_train"], SEEDS["train"]),
                 wrong_cuts,
                 letter_pieces(COUNTS["letter_pieces"], SEEDS["train"]),
-                letter_pieces(COUNTS["heavy_letter_pieces"], SEEDS["train"], heavy=True),
             ]
         ),
     )
-    shown = validation_inputs(validation, model_dir)  # what every choice is made on, too
+    shown = validation_inputs(validation)  # what every detector choice is made on, too
     nondigits = np.concatenate([shown.pop("nondigits"), shown.pop("wrong_cuts")])
     val_x, val_y = labelled(np.concatenate(list(shown.values())), nondigits)
     data = {"x": as_bytes(x), "y": y, "val_x": as_bytes(val_x), "val_y": val_y}
@@ -269,11 +262,10 @@ def on_mnist_test(
     }
 
 
-def validation_inputs(validation: Digits, model_dir: Path) -> dict[str, np.ndarray]:
+def validation_inputs(validation: Digits) -> dict[str, np.ndarray]:
     """The validation images every detector choice is made on: MNIST's validation digits as they
     are and in the upload styles, each kind of digit beyond MNIST, whole digits cut out of
-    composed numbers and (by the reader in `model_dir`) out of typed ones, and non-digits, the
-    wrong cuts of the composed numbers among them."""
+    numbers, and non-digits, the wrong cuts of those numbers among them."""
     beyond = kinds_of("validation", validation)
     whole_cuts, wrong_cuts = numbers_cut(validation, beyond, "validation")
     return {
@@ -281,9 +273,6 @@ def validation_inputs(validation: Digits, model_dir: Path) -> dict[str, np.ndarr
         "styled": styled_digit_inputs(validation.images, SEEDS["validation"]),
         **{kind: images for kind, (images, _) in beyond.items()},
         "cut_digits": whole_cuts,
-        "typed_cut_digits": typed_number_digits(
-            "validation", COUNTS["validation_cuts"], SEEDS["validation"], model_dir
-        ),
         "nondigits": nondigit_inputs(COUNTS["validation"], SEEDS["validation"], TRAIN_FONTS),
         "wrong_cuts": wrong_cuts,
     }
@@ -317,8 +306,8 @@ def choose(detector_dirs: list[Path], model_dir: Path) -> None:
     """Detectors side by side on validation: each at its own threshold (`pick_threshold`), the
     share of validation non-digits it refuses (higher is better) and of each kind of digit."""
     _, validation = card_split(model_dir)
-    inputs = validation_inputs(validation, model_dir)
-    digits = [*REFUSE_DIGITS, *CUT_DIGITS]
+    inputs = validation_inputs(validation)
+    digits = [*REFUSE_DIGITS, "cut_digits"]
     print(
         "| detector | parameters | threshold | non-digits refused | wrong cuts refused | "
         + " | ".join(f"{k} refused" for k in digits)
@@ -405,7 +394,7 @@ def calibrate(model_dir: Path, refuse: dict[str, float] = REFUSE_DIGITS) -> NotA
     val_probabilities = in_chunks(classifier, validation.images)
     temperature = fit_temperature(val_probabilities, validation.labels)
     val_tempered = temper(val_probabilities, temperature)
-    val_scores = validation_scores(detector, validation_inputs(validation, model_dir))
+    val_scores = validation_scores(detector, validation_inputs(validation))
     threshold = pick_threshold(val_scores, refuse)
     shares = refused_shares(val_scores, threshold)
     refused = {name: round(share, 6) for name, share in shares.items()}
@@ -433,7 +422,7 @@ def calibrate(model_dir: Path, refuse: dict[str, float] = REFUSE_DIGITS) -> NotA
             "styled_digits_refused": refused["styled"],
             **{
                 f"{name}_refused": refused[name]
-                for name in [*DIGIT_KINDS, *CUT_DIGITS, "nondigits", "wrong_cuts"]
+                for name in [*DIGIT_KINDS, "cut_digits", "nondigits", "wrong_cuts"]
             },
         },
         test={**on_test, **held.test},

@@ -93,34 +93,26 @@ def cut_pieces(digits: Digits, count: int, seed: int) -> tuple[np.ndarray, np.nd
     return np.stack(found[True]), np.stack(found[False])
 
 
-def letter_pieces(count: int, seed: int, heavy: bool = False) -> np.ndarray:
+def letter_pieces(count: int, seed: int) -> np.ndarray:
     """What a reader of numbers cuts a typed word into: every candidate piece of words of 2-5
     letters nobody writes for a digit, typed in the training fonts of the non-digits' family
-    (the held-out family stays unseen) in every upload style, or in heavy print (`heavy`: as
-    `synthesis.numbers.heavy_numbers` prints, in the printed styles), prepared as /read
-    prepares each piece; `count` of them, none as narrow as a "1" (`stroke_like`). A letter's
-    strokes, cut apart, are what /read must not answer as digits."""
+    (the held-out family stays unseen) in every upload style, prepared as /read prepares each
+    piece; `count` of them, none as narrow as a "1" (`stroke_like`). A letter's strokes, cut
+    apart, are what /read must not answer as digits."""
     from digits.segment import model_input
     from synthesis.fonts import require
-    from synthesis.typed import heavy_ink
 
     paths = [path for path in require("train") if path.parent.name == TRAIN_FONTS]
     letters = [c for c in CHARACTERS if c.isalpha()]
-    styles = [style for style in STYLES if style != "screen"] if heavy else list(STYLES)
     rng = np.random.default_rng(seed)
     made: list[np.ndarray] = []
     words = 0
     while len(made) < count:
         word = "".join(rng.choice(letters, int(rng.integers(2, 6))))
-        style = styles[words % len(styles)]
+        style = list(STYLES)[words % len(STYLES)]
         words += 1
-        if heavy:
-            path = paths[rng.integers(len(paths))]
-            data = STYLES[style](heavy_ink(word, path, rng), rng)
-        else:
-            data = typed_upload(word, paths, style, rng)
         try:
-            reading = find_digits(open_image(data, MAX_PIXELS))
+            reading = find_digits(open_image(typed_upload(word, paths, style, rng), MAX_PIXELS))
         except ImageRejected:
             continue
         pieces = (model_input(reading, piece) for piece in reading.candidates())

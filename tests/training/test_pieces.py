@@ -7,9 +7,7 @@ import numpy as np
 from digits.contract import MAX_PIXELS
 from digits.preprocess import open_image
 from digits.segment import find_digits
-from digits.served import load_model
 from synthesis.numbers import compose_number, placed_upload
-from tests.harness import MODEL_DIR
 from training.nondigits import cut_pieces, letter_pieces, stroke_like
 from training.pieces import NOT_WHOLE, digit_crops, grown, label, own_ink
 
@@ -73,22 +71,3 @@ def test_digit_crops_are_the_whole_digits_of_numbers_labelled(sample_digits, run
     assert np.array_equal(again, crops)  # the same seed, the same crops
     plain, _ = digit_crops(images, labels, 120, False, seed=3)
     assert not np.array_equal(plain, crops)  # other hands redraw them
-
-
-def test_the_detector_learns_the_digits_read_out_of_typed_numbers() -> None:
-    """A typed number the served reader reads exactly gives one model input per digit, in
-    order; the digits drawn are only those of numbers read exactly, as many as asked."""
-    from synthesis.fonts import require
-    from synthesis.styles import STYLES
-    from synthesis.typed import typed_ink
-    from training.typed_pieces import read_digits, typed_number_digits
-
-    model = load_model(MODEL_DIR, not_a_digit=False)
-    rng = np.random.default_rng(3)
-    upload = STYLES["paper"](typed_ink("4096", require("validation")[0], rng, 160, 0), rng)
-    inputs, read = read_digits(model, upload)
-    assert read == "4096" and inputs.shape == (4, 28, 28)
-    digits = typed_number_digits("validation", 40, 2, MODEL_DIR)
-    assert digits.shape == (40, 28, 28) and digits.dtype == np.float32
-    answers = model.predict(digits[..., np.newaxis])
-    assert (answers.max(axis=1) > 0.5).mean() > 0.9  # digits, each read as one
