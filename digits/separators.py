@@ -36,9 +36,9 @@ FLAT = 0.7  # ... at most this share of its width tall, and THIN digit heights .
 THIN = 0.3
 LEVEL = 0.08  # a minus's rows vary by at most this many digit heights across it
 JOINED = 0.3  # a minus joined to its digit is at least this many digit heights wide (a 4's
-JOINT = 0.1  # bar sticks out less), and within this many of its end the digit's ink runs
-# JOINT above and below it, or above where it is at least LONG_BAR digit heights long
-LONG_BAR = 0.4
+JOINT = 0.1  # bar sticks out less), and within LEAN of its end (an italic 0's side leans away
+LEAN = 0.2  # from it) the digit's ink runs JOINT above and below it, or above where it is at
+LONG_BAR = 0.4  # least LONG_BAR digit heights long (chosen on validation: bench/results.md)
 # a minus after the first digit (a hyphen) is centred at least this far down the band: a 5's bar
 # come apart from its body sits higher (chosen on validation numbers: bench/results.md)
 HYPHEN_LOW = 0.33
@@ -186,11 +186,12 @@ def leading_bar(window: np.ndarray, height: float) -> int:
     if level < JOINED * height or not MIDDLE[0] <= place <= MIDDLE[1]:
         return 0
     # where it meets the digit, the digit's ink runs above and below it (a 0's side, a 7's
-    # stroke); a 4's bar sticking out to the left of its stroke has none below
+    # stroke; within LEAN of its end: a heavy italic 0's side leans away from a low bar); a 4's
+    # bar sticking out to the left of its stroke has none below
     joint = window[:, level : level + max(1, round(JOINT * height))]
-    rows = np.flatnonzero(joint.any(axis=1))
-    if not rows.size:  # strokes merged into one digit, a gap after the bar: not joined
+    if not joint.any():  # strokes merged into one digit, a gap after the bar: not joined
         return 0
+    rows = np.flatnonzero(window[:, level : level + max(1, round(LEAN * height))].any(axis=1))
     bar_top, bar_bottom = top[:level].min(), bottom[:level].max()
     reach = JOINT * height
     above, below = rows[0] < bar_top - reach, rows[-1] > bar_bottom + reach

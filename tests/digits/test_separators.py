@@ -132,6 +132,16 @@ def test_a_minus_typed_against_its_digit_is_split_off() -> None:
     seven = np.zeros((100, 80), bool)  # a 7 lower than its neighbours: a long bar at half
     seven[40:50, 0:70] = seven[50:100, 60:70] = True  # height, its stem falling from its end
     assert leading_bar(seven, 100) == 0
+    # a heavy italic 0 leans away from a minus joined to it: its ink runs above and below the
+    # bar a fifth of a height on, not at once (`-09` was read `09`)
+    rows, columns = np.mgrid[0:120, 0:160]
+    leaning = columns - (60 - rows) * 0.25
+    outer = ((rows - 60) / 50) ** 2 + ((leaning - 90) / 30) ** 2 <= 1
+    inner = ((rows - 60) / 36) ** 2 + ((leaning - 90) / 16) ** 2 <= 1
+    italic = outer & ~inner
+    italic[50:62, 10 : np.flatnonzero(italic[50:62].any(axis=0))[0] + 2] = True
+    window = italic[10:111, 10:]
+    assert leading_bar(window, 100) > 0
 
 
 def test_a_space_is_a_gap_much_wider_than_the_others() -> None:
