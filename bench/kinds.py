@@ -16,7 +16,7 @@ import logging
 
 import numpy as np
 
-from synthesis.kinds import KINDS, upload
+from synthesis.kinds import FONT_KINDS, KINDS, upload
 from synthesis.styles import STYLES
 from synthesis.uploads import STYLES as MNIST_STYLES
 from training.data import mnist_digits
@@ -30,7 +30,7 @@ def uploads(kind: str, split: str, count: int, digits) -> list[tuple[str, int, b
     made = []
     for style in STYLES:
         for i in range(count):
-            if kind == "typed":
+            if kind in FONT_KINDS:
                 label, source = int(rng.integers(10)), None
             else:
                 pick = int(rng.integers(len(digits)))

@@ -6,7 +6,8 @@ whole-number exact-match and per-digit accuracy per style and spacing, then, for
 separators (a point, a comma, a minus, a colon, a space, a slash), the share read exactly,
 refused and answered wrong, the same for typed numbers in the validation fonts, then per kind
 (MNIST digits spaced, touching and with separators; the same digits redrawn by other hands,
-`synthesis.hands`; typed, plain and with separators, and with separators in heavy print) the
+`synthesis.hands`; typed, plain and with separators, and with separators in heavy print;
+lettered by hand after the validation fonts, plain and with separators) the
 share read exactly, refused and answered with a wrong text, as a client that does not ask
 `always_guess` sees them, then texts that are no number (words, digits with letters: every
 answer a wrong text), then the cost of `/read` per digit against
@@ -135,6 +136,8 @@ def kinds(client, source: Digits, count: int) -> list[str]:
         separated = separated_numbers(digits, count // len(SEPARATED), 12)
         made += [(kind, "separators", s, t, d) for _, s, t, d in separated]
     made += [("typed", k, s, t, d) for k, s, t, d in typed_numbers("validation", count // 4, 13)]
+    lettered = typed_numbers("validation", count // 4, 16, by_hand=True)
+    made += [("hand-lettered", k, s, t, d) for k, s, t, d in lettered]
     made += [
         ("typed", "heavy print", s, t, d) for s, t, d in heavy_numbers("validation", count // 3, 14)
     ]

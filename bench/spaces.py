@@ -9,7 +9,8 @@ prints, for each pair of thresholds (`digits.separators.TYPE_SPACE`, `TYPE_GAP`)
 missed and the false ones. By hand: numbers of MNIST's validation digits and the same redrawn by
 other hands, spaced, touching and with separators (`synthesis.numbers`), those not on a
 baseline, the gap in digit heights and over the number's median gap, for each pair of
-`SPACE`, `SPACE_RATIO`.
+`SPACE`, `SPACE_RATIO`. Numbers lettered by hand after the validation fonts
+(`synthesis.lettered`) are measured by both: those on a baseline as type, the rest as hands.
 
     .venv/bin/python -m bench.spaces [--count 400] [--seeds 77 78]
 """
@@ -31,7 +32,17 @@ from digits.served import load_model
 from synthesis.numbers import numbers, separated_numbers, typed_numbers
 
 RULES = ((1.3, 0.25), (1.25, 0.15), (TYPE_SPACE, TYPE_GAP), (1.2, 0.1))
-HAND_RULES = ((0.3, 3.0), (0.5, 2.5), (0.6, 2.0), (SPACE, SPACE_RATIO), (0.9, 2.0), (0.8, 1.5))
+HAND_RULES = (
+    (0.3, 3.0),
+    (0.4, 2.5),
+    (0.45, 2.5),
+    (0.5, 2.5),
+    (0.5, 2.0),
+    (0.6, 2.0),
+    (SPACE, SPACE_RATIO),
+    (0.9, 2.0),
+    (0.8, 1.5),
+)
 
 
 def pairs(
@@ -115,34 +126,39 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[77, 78])
     args = parser.parse_args()
     model = load_model(Path("model"))
-    typed = [
-        row
-        for seed in args.seeds
-        for row in measured(
-            [(t, d) for _, _, t, d in typed_numbers("validation", args.count, seed)], model, True
+    sources = {
+        "typed": lambda seed: typed(args.count, seed, by_hand=False),
+        "hand-lettered": lambda seed: typed(args.count, seed, by_hand=True),
+        "handwritten": lambda seed: handwritten(args.count, seed),
+    }
+    made = {name: [m for seed in args.seeds for m in make(seed)] for name, make in sources.items()}
+    for name in ("typed", "hand-lettered"):
+        rows = measured(made[name], model, True)
+        spaced = sum(row[0] for row in rows)
+        print(f"\n{len(rows)} neighbouring {name} digits on a baseline, {spaced} spaced apart\n")
+        table(
+            rows,
+            RULES,
+            (TYPE_SPACE, TYPE_GAP),
+            "step over median | gap (digit heights)",
+            lambda row, step, gap: row[1] > step and row[2] > gap,
         )
-    ]
-    spaced = sum(row[0] for row in typed)
-    print(f"{len(typed)} neighbouring typed digits on a baseline, {spaced} of them spaced apart\n")
-    table(
-        typed,
-        RULES,
-        (TYPE_SPACE, TYPE_GAP),
-        "step over median | gap (digit heights)",
-        lambda row, step, gap: row[1] > step and row[2] > gap,
-    )
-    hands = [
-        row for seed in args.seeds for row in measured(handwritten(args.count, seed), model, False)
-    ]
-    spaced = sum(row[0] for row in hands)
-    print(f"\n{len(hands)} neighbouring handwritten digits, {spaced} of them spaced apart\n")
-    table(
-        hands,
-        HAND_RULES,
-        (SPACE, SPACE_RATIO),
-        "gap (digit heights) | gap over median",
-        lambda row, gap, ratio: row[2] > gap and row[3] > ratio,
-    )
+    for name in ("handwritten", "hand-lettered"):
+        rows = measured(made[name], model, False)
+        spaced = sum(row[0] for row in rows)
+        print(f"\n{len(rows)} neighbouring {name} digits off a baseline, {spaced} spaced apart\n")
+        table(
+            rows,
+            HAND_RULES,
+            (SPACE, SPACE_RATIO),
+            "gap (digit heights) | gap over median",
+            lambda row, gap, ratio: row[2] > gap and row[3] > ratio,
+        )
+
+
+def typed(count: int, seed: int, by_hand: bool) -> list[tuple[str, bytes]]:
+    """Numbers typed in the validation fonts, or lettered by hand after them."""
+    return [(t, d) for _, _, t, d in typed_numbers("validation", count, seed, by_hand)]
 
 
 if __name__ == "__main__":

@@ -41,13 +41,15 @@ def slant(ink: np.ndarray, rng: Rng) -> np.ndarray:
 def elastic(ink: np.ndarray, rng: Rng, strength: float = 6.0, grid: int = 5) -> np.ndarray:
     """A smooth random displacement field (a coarse grid of offsets, enlarged bicubically),
     sampled bilinearly: strokes bend without breaking."""
-    size = ink.shape[0]
+    height, width = ink.shape
+    cells = (grid, max(grid, round(grid * width / height)))  # as fine across a wide image
     fields = [
-        resized(rng.normal(0, strength, (grid, grid)), size, size, Image.Resampling.BICUBIC)
+        resized(rng.normal(0, strength, cells), width, height, Image.Resampling.BICUBIC)
         for _ in range(2)
     ]
-    y, x = np.mgrid[0:size, 0:size].astype(np.float32)
-    sy, sx = np.clip(y + fields[0], 0, size - 1.001), np.clip(x + fields[1], 0, size - 1.001)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    sy = np.clip(y + fields[0], 0, height - 1.001)
+    sx = np.clip(x + fields[1], 0, width - 1.001)
     y0, x0 = sy.astype(int), sx.astype(int)
     fy, fx = sy - y0, sx - x0
     return (

@@ -240,8 +240,11 @@ def compose_text(text: str, source, rng: Rng) -> np.ndarray:
     return strip
 
 
-def typed_numbers(split: str, count: int, seed: int) -> list[tuple[str, str, str, bytes]]:
-    """`count` typed numbers per upload style, in the fonts of `split`: (kind, style, text,
+def typed_numbers(
+    split: str, count: int, seed: int, by_hand: bool = False
+) -> list[tuple[str, str, str, bytes]]:
+    """`count` typed numbers per upload style, in the fonts of `split` (lettered by hand where
+    `by_hand`: `synthesis.lettered`, as handwriting-like fonts draw them): (kind, style, text,
     bytes), kind "plain" (2-6 digits) or "separators" (every other one, from SEPARATED)."""
     from synthesis.fonts import require
     from synthesis.styles import STYLES
@@ -256,8 +259,17 @@ def typed_numbers(split: str, count: int, seed: int) -> list[tuple[str, str, str
             else:
                 kind = "plain"
                 text = "".join(str(d) for d in rng.integers(10, size=int(rng.integers(2, 7))))
-            made.append((kind, style, text, typed_upload(text, paths, style, rng)))
+            upload = lettered_upload if by_hand else typed_upload
+            made.append((kind, style, text, upload(text, paths, style, rng)))
     return made
+
+
+def lettered_upload(text: str, paths, style: str, rng: Rng) -> bytes:
+    """`text` lettered by hand after one of the fonts `paths`, as an upload of `style`."""
+    from synthesis.lettered import lettered_ink
+    from synthesis.styles import STYLES
+
+    return STYLES[style](lettered_ink(text, paths[rng.integers(len(paths))], rng), rng)
 
 
 def typed_upload(text: str, paths, style: str, rng: Rng) -> bytes:

@@ -1,5 +1,5 @@
-"""Digits beyond MNIST, as labelled model inputs: typed, in other hands, at low resolution, and
-whole digits as /read cuts them out of numbers (`crops_of`, below).
+"""Digits beyond MNIST, as labelled model inputs: typed, in other hands, at low resolution,
+lettered by hand, and whole digits as /read cuts them out of numbers (`crops_of`, below).
 
 Each image is made by `synthesis.kinds.upload` (a font from the split's fixed list, or an MNIST
 digit of the split redrawn, put in an upload style and encoded) and prepared exactly as the
@@ -18,15 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from synthesis.kinds import KINDS, upload
+from synthesis.kinds import FONT_KINDS, KINDS, upload
 from synthesis.styles import STYLES
 from training.nondigits import model_input
 
 CACHE = Path(__file__).resolve().parent.parent / ".cache" / "kinds"
 VERSION = 2  # bump when the synthesis changes: old caches are then ignored
 COUNTS = {
-    "train": {"typed": 30_000, "hands": 25_000, "low_resolution": 15_000},
-    "validation": {"typed": 5_000, "hands": 5_000, "low_resolution": 5_000},
+    "train": {"typed": 30_000, "hands": 25_000, "low_resolution": 15_000, "lettered": 25_000},
+    "validation": {"typed": 5_000, "hands": 5_000, "low_resolution": 5_000, "lettered": 5_000},
 }
 SEEDS = {"train": 11, "validation": 12}
 
@@ -48,7 +48,7 @@ def make(
     """`count` images of one kind: (images (N, 28, 28) float32, labels, style index per image).
     `digits` (an MNIST `Digits` of the split) are the sources of the redrawn kinds."""
     rng = np.random.default_rng([seed, KINDS.index(kind)])
-    if kind == "typed":
+    if kind in FONT_KINDS:
         jobs = [(i, int(rng.integers(10)), None) for i in range(count)]
     else:
         picks = rng.integers(len(digits), size=count)

@@ -38,6 +38,7 @@ from synthesis.numbers import NUMBER_STYLES, compose, compose_text, separated_te
 SLASH_DIR = "slash"
 TEMPLATES = ("dd/dd/dddd", "d/dd/dd", "d/d", "dd/dd", "d/dd", "ddd/d", "dd.dd", "-dd", "dd:dd")
 ONES = 0.35  # the share of 1s among the digits of a plain number: the slash's likeness
+BY_HAND = 1 / 3  # the share of typed numbers lettered by hand after their font
 NUMBERS = {"train": 12000, "validation": 1500}
 SEEDS = {"train": 21, "validation": 22}
 EPOCHS, BATCH = 14, 128
@@ -52,10 +53,14 @@ def number_text(rng: np.random.Generator) -> str:
     return "".join("1" if rng.random() < ONES else str(rng.integers(10)) for _ in range(length))
 
 
-def written(text: str, source, fonts, rng: np.random.Generator, typed: float = 0.5) -> bytes:
+def written(
+    text: str, source, fonts, rng: np.random.Generator, typed: float = 0.5, by_hand: float = 0.0
+) -> bytes:
     """`text` as an upload: MNIST digits with pen marks (a plain number's touching, a third of
     the time: the judge cuts them, and a cut piece of a 1 is no slash either), or typed (on
-    paper, a canvas, a photo, a screen), `typed` of the time."""
+    paper, a canvas, a photo, a screen), `typed` of the time, lettered by hand after the font
+    (`synthesis.lettered`: a handwriting-like font's slash is a pen's line) `by_hand` of that."""
+    from synthesis.numbers import lettered_upload
     from synthesis.styles import STYLES
     from synthesis.typed import typed_ink, typed_on_screen
 
@@ -66,6 +71,8 @@ def written(text: str, source, fonts, rng: np.random.Generator, typed: float = 0
         return NUMBER_STYLES[style](compose_text(text, source, rng), rng)
     font = fonts[rng.integers(len(fonts))]
     style = list(STYLES)[rng.integers(len(STYLES))]
+    if by_hand and rng.random() < by_hand:
+        return lettered_upload(text, fonts, style, rng)
     if style == "screen":
         return typed_on_screen(text, font, rng)
     return STYLES[style](typed_ink(text, font, rng, size=160), rng)
@@ -115,7 +122,8 @@ def pieces(
     for _ in range(count):
         text = number_text(rng)
         try:
-            reading = find_digits(open_image(written(text, source, fonts, rng), MAX_PIXELS))
+            upload = written(text, source, fonts, rng, by_hand=BY_HAND)
+            reading = find_digits(open_image(upload, MAX_PIXELS))
         except ImageRejected:
             continue
         found = labelled(reading, text, judge)
@@ -188,6 +196,7 @@ def train(model_dir: Path) -> dict:
         ),
         training={
             "numbers": NUMBERS,
+            "typed_by_hand": round(BY_HAND, 3),
             "matched": {"train": matched, "validation": val_matched},
             "strokes": len(x),
             "slashes": int(y.sum()),

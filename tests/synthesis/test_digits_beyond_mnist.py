@@ -1,4 +1,5 @@
-"""Typed digits, other hands and low resolution: drawn reproducibly, labels kept, every style."""
+"""Typed digits, other hands, low resolution and hand-lettered digits: drawn reproducibly, labels
+kept, every style."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PIL import Image
 
 from synthesis.fonts import require
 from synthesis.hands import elastic, enlarged, low_resolution, other_hand, slant, stroke_width
+from synthesis.lettered import centre_line, lettered_ink
 from synthesis.styles import STYLES, ink_box
 from synthesis.typed import typed_ink, typed_on_screen
 
@@ -47,6 +49,49 @@ def test_other_hands_keep_the_digit(sample_digits) -> None:
         overlap = np.minimum(redrawn > 64, digit > 64).sum() / (digit > 64).sum()
         assert overlap > 0.3, transform.__name__
     assert other_hand(sample_digits.images[0], rng(2)).shape == digit.shape
+
+
+def test_a_wide_image_wobbles_across_its_whole_width() -> None:
+    """`elastic` on a number wider than tall moves ink at both ends, as on a square digit."""
+    ink = np.zeros((64, 256), np.float32)
+    ink[:, ::16] = 255  # upright lines across the width
+    bent = elastic(ink, rng(4))
+    assert bent.shape == ink.shape
+    for part in (slice(0, 64), slice(192, 256)):
+        assert not np.array_equal(bent[:, part] > 128, ink[:, part] > 128)
+
+
+def test_the_centre_line_of_a_stroke_is_one_pixel_wide_and_unbroken() -> None:
+    y, x = np.mgrid[:60, :60]
+    radius = np.hypot(y - 30, x - 30)
+    ring = (radius >= 18) & (radius <= 26)  # a stroke 9 px thick
+    line = centre_line(ring)
+    assert radius[line].min() >= 19 and radius[line].max() <= 25  # along the stroke's middle
+    for row in (10, 30, 50):  # crossed twice, a pixel or two each time, never missed
+        assert 2 <= line[row].sum() <= 4, row
+    assert line.sum() < ring.sum() / 5
+    dot = np.zeros((20, 20), bool)
+    dot[5:12, 5:12] = True  # a point
+    assert 1 <= centre_line(dot).sum() <= 4
+
+
+def test_lettered_digits_keep_the_typeface_drawn_with_an_even_pen() -> None:
+    path = require("train")[1]  # DejaVu Sans Bold: a heavy face, lettered with a pen as any other
+
+    def weight(ink: np.ndarray) -> float:  # ink per square of the glyph's height
+        top, bottom, _, _ = ink_box(ink)
+        return (ink > 128).sum() / (bottom - top) ** 2
+
+    lighter = []
+    for seed in range(8):
+        ink = lettered_ink("8", path, rng(seed))
+        assert np.array_equal(ink, lettered_ink("8", path, rng(seed)))  # reproducible
+        top, bottom, _, _ = ink_box(ink)
+        assert 40 <= bottom - top <= 90
+        lighter.append(weight(ink) / weight(typed_ink("8", path, rng(seed), stroke=0)))
+    assert np.median(lighter) < 0.7 and max(lighter) < 0.9  # a pen, not the bold glyph's stems
+    number = lettered_ink("1,250.75", path, rng(1))
+    assert number.shape[1] > 2 * number.shape[0]
 
 
 def test_low_resolution_is_small_and_enlarged_again(sample_digits) -> None:

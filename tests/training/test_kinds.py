@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from synthesis.kinds import FONT_KINDS
 from synthesis.styles import STYLES
 from training.kinds import CROPS, KINDS, cached, crops_of, make
 
@@ -15,7 +16,7 @@ def test_each_kind_comes_out_as_labelled_model_inputs(sample_digits) -> None:
         assert len(images) == len(labels) == len(styles) >= 36  # a blank one may be refused
         assert images.max() > 200
         assert set(styles) == set(range(len(STYLES)))
-        if kind != "typed":  # the redrawn digits keep the labels of their sources
+        if kind not in FONT_KINDS:  # the redrawn digits keep the labels of their sources
             assert set(labels) <= set(sample_digits.labels)
 
 
