@@ -22,6 +22,9 @@ SIZE = 128
 Rng = np.random.Generator
 PEN = (0.05, 0.13)  # the pen's width, as a share of the glyph's height
 WOBBLE = (1.5, 4.5)  # the hand's wobble (`elastic` strength, px of SIZE)
+# a pen's dot is as wide as its line, but a dot blurred as a line is loses a pixel all round: the
+# points, commas and colons are drawn with a pen this many pixels wider (even: the pen stays odd)
+MARKS, DOT = ".,:", 2
 
 
 def _neighbours(ink: np.ndarray) -> list[np.ndarray]:
@@ -93,9 +96,11 @@ def lettered_ink(text: str, path: Path, rng: Rng, size: int = SIZE) -> np.ndarra
     pen = max(3, round((rows[-1] - rows[0]) * rng.uniform(*PEN)) | 1)  # odd: centred
     strength = rng.uniform(*WOBBLE)
     ink = np.zeros((size, width), np.float32)
-    for glyph in glyphs:
+    marks = [char in MARKS for char in text if char != " "]
+    for glyph, mark in zip(glyphs, marks, strict=True):
         line = Image.fromarray(centre_line(glyph).astype(np.uint8) * 255, "L")
-        drawn = line.filter(ImageFilter.MaxFilter(pen)).filter(ImageFilter.GaussianBlur(1.2))
+        nib = pen + DOT if mark else pen
+        drawn = line.filter(ImageFilter.MaxFilter(nib)).filter(ImageFilter.GaussianBlur(1.2))
         wobbled = elastic(np.asarray(drawn, np.float32), rng, strength=strength)
         if len(glyphs) > 1:
             wobbled = np.roll(wobbled, bottom(glyph) - bottom(wobbled > 127), axis=0)

@@ -94,6 +94,19 @@ def test_lettered_digits_keep_the_typeface_drawn_with_an_even_pen() -> None:
     assert number.shape[1] > 2 * number.shape[0]
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_a_lettered_point_is_as_wide_as_the_pen_line(seed: int) -> None:
+    """A pen's dot is as wide as its line (blurred as a line is, a dot would shrink to half)."""
+    ink = lettered_ink("1.1", require("train")[seed], rng(seed)) > 127
+    columns = np.flatnonzero(ink.any(axis=0))
+    groups = np.split(columns, np.flatnonzero(np.diff(columns) > 1) + 1)
+    assert len(groups) == 3  # 1, point, 1
+    rows = np.pad(ink[:, groups[0][0] : groups[0][-1] + 1], ((0, 0), (1, 1))).astype(np.int8)
+    edges = np.nonzero(np.diff(rows, axis=1))[1]
+    line = np.median(edges[1::2] - edges[::2])  # the first 1's stroke, across (or aslant)
+    assert len(groups[1]) >= 0.8 * line
+
+
 def test_low_resolution_is_small_and_enlarged_again(sample_digits) -> None:
     sides = []
     for seed in range(20):
