@@ -2,10 +2,10 @@
 
 Each classifier network of the cascade (the fast `compact` network and every `deep` member of
 the ensemble) is fine-tuned from its weights in model/ on MNIST's training part together with
-typed digits (training fonts), digits in other hands and at low resolution, and whole digits as
-/read cuts them out of numbers, MNIST's and other hands' (`training.kinds`), one network per run,
-each writing its own file under RUNS (resumable: a later session runs the networks not yet
-there). MNIST stays in every batch, so what the network knew is kept. A network fine-tuned
+typed and hand-lettered digits (training fonts), digits in other hands and at low resolution,
+and whole digits as /read cuts them out of numbers, MNIST's and other hands' (`training.kinds`),
+one network per run, each writing its own file under RUNS (resumable: a later session runs the
+networks not yet there). MNIST stays in every batch, so what the network knew is kept. A network fine-tuned
 before (its MNIST weights the first time) keeps that round's record in its card (`previously`).
 
 `finish` then puts the fine-tuned networks in place (members into model/members, the fast network
@@ -47,6 +47,10 @@ RECIPE = {
     "teacher_weight": 0.0,
     "teacher_temperature": 2.0,  # softens the teacher, whose answers on these images are sure
 }
+FINE_TUNED = (
+    "fine-tuned on typed, other hands', low-resolution and hand-lettered digits and on digits "
+    "cut out of numbers"
+)
 TEACHER = Path("model/model.tflite")  # the served ensemble when the networks are fine-tuned
 
 
@@ -247,9 +251,8 @@ def install_fast(runs: Path = RUNS) -> None:
     metrics["test"] = evaluate(model, test)
     metrics["test_accuracy"] = metrics["test"]["accuracy"]
     metrics["training"]["widened"] = record
-    metrics["model"]["description"] += (
-        "; fine-tuned on typed digits, other hands and low resolution"
-    )
+    distilled = metrics["model"]["description"].split("; fine-tuned")[0]  # each round says it
+    metrics["model"]["description"] = f"{distilled}; {FINE_TUNED}"
     write_artifacts(model, metrics, out, as_model_input(test.images))
 
 
