@@ -5,8 +5,9 @@ the ensemble) is fine-tuned from its weights in model/ on MNIST's training part 
 typed and hand-lettered digits (training fonts), digits in other hands and at low resolution,
 and whole digits as /read cuts them out of numbers, MNIST's and other hands' (`training.kinds`),
 one network per run, each writing its own file under RUNS (resumable: a later session runs the
-networks not yet there). MNIST stays in every batch, so what the network knew is kept. A network fine-tuned
-before (its MNIST weights the first time) keeps that round's record in its card (`previously`).
+networks not yet there). MNIST stays in every batch, so what the network knew is kept. A
+network fine-tuned before (its MNIST weights the first time) keeps that round's record in its
+card (`previously`).
 
 `finish` then puts the fine-tuned networks in place (members into model/members, the fast network
 into model/fast, with cards that say how each was made), assembles the ensemble, calibrates the

@@ -115,7 +115,8 @@ def test_the_card_says_what_every_network_learned_beyond_mnist(stored_metrics) -
         while rounds[-1].get("previously"):
             rounds.append(rounds[-1]["previously"])
         assert set(rounds[0]["validation_after"]) == {"mnist", *KINDS, *CROPS}
-        for newer, older in zip(rounds, [*rounds[1:], {"validation_after": {"mnist": 0}}]):
+        first = {"validation_after": {"mnist": 0}}  # before the first round: MNIST alone
+        for newer, older in zip(rounds, [*rounds[1:], first], strict=True):
             taught = set(newer["validation_after"]) - set(older["validation_after"])
             assert taught, "a round that taught no new kind"
             for kind in taught:  # what each round taught first reads better after it
