@@ -132,28 +132,27 @@ def main() -> None:
         "handwritten": lambda seed: handwritten(args.count, seed),
     }
     made = {name: [m for seed in args.seeds for m in make(seed)] for name, make in sources.items()}
-    for name in ("typed", "hand-lettered"):
-        rows = measured(made[name], model, True)
-        spaced = sum(row[0] for row in rows)
-        print(f"\n{len(rows)} neighbouring {name} digits on a baseline, {spaced} spaced apart\n")
-        table(
-            rows,
-            RULES,
-            (TYPE_SPACE, TYPE_GAP),
-            "step over median | gap (digit heights)",
-            lambda row, step, gap: row[1] > step and row[2] > gap,
-        )
-    for name in ("handwritten", "hand-lettered"):
-        rows = measured(made[name], model, False)
-        spaced = sum(row[0] for row in rows)
-        print(f"\n{len(rows)} neighbouring {name} digits off a baseline, {spaced} spaced apart\n")
-        table(
-            rows,
-            HAND_RULES,
-            (SPACE, SPACE_RATIO),
-            "gap (digit heights) | gap over median",
-            lambda row, gap, ratio: row[2] > gap and row[3] > ratio,
-        )
+    in_type = (RULES, (TYPE_SPACE, TYPE_GAP), "step over median | gap (digit heights)", by_step)
+    by_hand = (HAND_RULES, (SPACE, SPACE_RATIO), "gap (digit heights) | gap over median", by_gap)
+    for typeset, names, rules in (
+        (True, ("typed", "hand-lettered"), in_type),
+        (False, ("handwritten", "hand-lettered"), by_hand),
+    ):
+        for name in names:
+            rows = measured(made[name], model, typeset)
+            spaced, where = sum(row[0] for row in rows), "on" if typeset else "off"
+            print(f"\n{len(rows)} neighbouring {name} digits {where} a baseline, {spaced} spaced\n")
+            table(rows, *rules)
+
+
+def by_step(row, step: float, gap: float) -> bool:
+    """In type: a space where the step and the gap are both longer."""
+    return row[1] > step and row[2] > gap
+
+
+def by_gap(row, gap: float, ratio: float) -> bool:
+    """By hand: a space where the gap is wider, in digit heights and over the median gap."""
+    return row[2] > gap and row[3] > ratio
 
 
 def typed(count: int, seed: int, by_hand: bool) -> list[tuple[str, bytes]]:
