@@ -2,10 +2,10 @@
 
 A handwriting-like font keeps a typeface's shapes (its 1 with a flag, its open 4) but draws them
 with one pen line of even width that wobbles as a hand does. Such fonts are held out for judging,
-so they are made here from the training split's own typefaces: the glyph is thinned to its centre
-line (`centre_line`), drawn again with a round pen whose width is a share of the digit's height,
-and bent by a hand's wobble and slant (`synthesis.hands`). MNIST's redrawn digits (`other_hand`)
-keep MNIST's shapes; these keep a typeface's.
+so they are made here from each split's own typefaces (`synthesis.fonts`): the glyph is thinned to
+its centre line (`centre_line`), drawn again with a round pen whose width is a share of the
+digit's height, and bent by a hand's wobble and slant (`synthesis.hands`). MNIST's redrawn
+digits (`other_hand`) keep MNIST's shapes; these keep a typeface's.
 """
 
 from __future__ import annotations
