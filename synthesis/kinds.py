@@ -26,15 +26,15 @@ def upload(
     """One upload of `label`: typed or lettered in a font of `split`, or `source` (an MNIST digit)
     redrawn; the same bytes for the same arguments."""
     rng = np.random.default_rng([seed, KINDS.index(kind)])
-    if kind == "lettered":
-        paths = fonts.require(split)
-        ink = lettered_ink(str(label), paths[rng.integers(len(paths))], rng)
-    elif kind == "typed":
+    if kind in FONT_KINDS:
         paths = fonts.require(split)
         path = paths[rng.integers(len(paths))]
-        if style == "screen":  # set at its final size, as a screen draws it
+        if kind == "lettered":
+            ink = lettered_ink(str(label), path, rng)
+        elif style == "screen":  # set at its final size, as a screen draws it
             return typed_on_screen(str(label), path, rng)
-        ink = typed_ink(str(label), path, rng)
+        else:
+            ink = typed_ink(str(label), path, rng)
     elif kind == "hands":
         ink = other_hand(source, rng)
     else:

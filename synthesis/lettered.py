@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from synthesis.hands import elastic, slant
+from synthesis.styles import ink_box
 from synthesis.typed import font
 
 SIZE = 128
@@ -92,8 +93,8 @@ def lettered_ink(text: str, path: Path, rng: Rng, size: int = SIZE) -> np.ndarra
     points = int(rng.integers(70, 104))
     width = max(size, int(points * 0.75 * len(text)) + 24)
     glyphs = set_glyphs(text, font(path, points), width, size)
-    rows = np.flatnonzero(np.any(glyphs, axis=(0, 2)))
-    pen = max(3, round((rows[-1] - rows[0]) * rng.uniform(*PEN)) | 1)  # odd: centred
+    top, bottom, _, _ = ink_box(np.any(glyphs, axis=0), level=0)
+    pen = max(3, round((bottom - 1 - top) * rng.uniform(*PEN)) | 1)  # odd: centred
     strength = rng.uniform(*WOBBLE)
     ink = np.zeros((size, width), np.float32)
     marks = [char in MARKS for char in text if char != " "]
@@ -102,15 +103,10 @@ def lettered_ink(text: str, path: Path, rng: Rng, size: int = SIZE) -> np.ndarra
         nib = pen + DOT if mark else pen
         drawn = line.filter(ImageFilter.MaxFilter(nib)).filter(ImageFilter.GaussianBlur(1.2))
         wobbled = elastic(np.asarray(drawn, np.float32), rng, strength=strength)
-        if len(glyphs) > 1:
-            wobbled = np.roll(wobbled, bottom(glyph) - bottom(wobbled > 127), axis=0)
+        if len(glyphs) > 1:  # its ink's bottom back where the font set it
+            shift = ink_box(glyph, level=0)[1] - ink_box(wobbled, level=127)[1]
+            wobbled = np.roll(wobbled, shift, axis=0)
         np.maximum(ink, wobbled, out=ink)
     if rng.random() < 0.5:
         ink = slant(ink, rng)
     return ink.clip(0, 255)
-
-
-def bottom(mask: np.ndarray) -> int:
-    """The lowest row a mask holds ink in (0 where it holds none)."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    return int(rows[-1]) if len(rows) else 0

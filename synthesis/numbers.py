@@ -251,6 +251,7 @@ def typed_numbers(
 
     rng = np.random.default_rng(seed)
     paths = require(split)
+    upload = lettered_upload if by_hand else typed_upload
     made = []
     for style in STYLES:
         for k in range(count):
@@ -259,7 +260,6 @@ def typed_numbers(
             else:
                 kind = "plain"
                 text = "".join(str(d) for d in rng.integers(10, size=int(rng.integers(2, 7))))
-            upload = lettered_upload if by_hand else typed_upload
             made.append((kind, style, text, upload(text, paths, style, rng)))
     return made
 
