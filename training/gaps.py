@@ -45,6 +45,7 @@ NUMBERS = {"train": 20000, "validation": 2500}
 SEEDS = {"train": 31, "validation": 32}
 TYPED = 2 / 3  # the share of numbers typed (the rest MNIST digits with pen marks) ...
 HEAVY = 0.4  # ... and of all, this share typed in heavy print (emboldened 2-3 px): marks fuse
+BY_HAND = 1 / 3  # of the typed numbers not in heavy print, the share lettered by hand
 EPOCHS, BATCH = 12, 128
 FALSE_MARKS = 0.002  # at most this share of the validation gaps that hold nothing may be marked
 WRONG_MARKS = 0.002  # ... and of the marks it names, at most this share may be the wrong one
@@ -60,13 +61,14 @@ def number_text(rng: np.random.Generator) -> str:
 
 def written(text: str, source, fonts, rng: np.random.Generator) -> bytes:
     """`text` as an upload: in heavy print (on paper, a canvas or a photo) HEAVY of the time,
-    else as the slash reader's numbers are written, typed TYPED of the time."""
+    else as the slash reader's numbers are written, typed TYPED of the time and lettered by hand
+    BY_HAND of that (a pen's point is a round blot, its colon two)."""
     from synthesis.styles import STYLES
     from synthesis.typed import heavy_ink
     from training.slash import written as as_slashes_are
 
     if rng.random() >= HEAVY:
-        return as_slashes_are(text, source, fonts, rng, typed=TYPED)
+        return as_slashes_are(text, source, fonts, rng, typed=TYPED, by_hand=BY_HAND)
     font = fonts[rng.integers(len(fonts))]
     style = ("paper", "canvas", "photo")[rng.integers(3)]
     return STYLES[style](heavy_ink(text, font, rng), rng)
@@ -140,7 +142,8 @@ def cached_gaps(model_dir: Path, split: str) -> dict[str, np.ndarray]:
     card = ModelCard.read(model_dir)
     readers = [card.reading.sha256 if card.reading else {}, card.slash.sha256 if card.slash else {}]
     key = hashlib.sha256(json.dumps(readers, sort_keys=True).encode()).hexdigest()[:12]
-    cache = CACHE / f"{split}-{NUMBERS[split]}-{SEEDS[split]}-heavy{HEAVY}-{key}.npz"
+    mix = f"heavy{HEAVY}-hand{BY_HAND:.2f}"
+    cache = CACHE / f"{split}-{NUMBERS[split]}-{SEEDS[split]}-{mix}-{key}.npz"
     if not cache.exists():
         cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(cache, **gaps(model_dir, split, NUMBERS[split], SEEDS[split]))
@@ -225,6 +228,7 @@ def train(model_dir: Path) -> dict:
             "numbers": NUMBERS,
             "typed": round(TYPED, 3),
             "heavy": HEAVY,
+            "typed_by_hand": round(BY_HAND, 3),
             "matched": {"train": int(data["matched"]), "validation": int(val["matched"])},
             "gaps": len(data["x"]),
             "marks": int((data["y"] > 0).sum()),
