@@ -10,8 +10,8 @@ ink in the second channel), the mark is plain: ink low between two digits, below
 This small network answers, for two neighbouring digits the judge chose, what stands between
 them: nothing (or a space), a point, a comma, a colon or a slash (`GAP_CLASSES`). It learns
 from numbers with separators and without, most typed in the training fonts (two in five in
-heavy print, emboldened 2-3 px: where marks fuse; a third of the rest lettered by hand, whose
-round dots touch their digits), the rest in MNIST digits of the
+heavy print, emboldened 2-3 px: where marks fuse; a third of the other typed ones lettered by
+hand, whose round dots touch their digits), the rest in MNIST digits of the
 classifier's training split with pen-drawn marks, in every upload style, segmented as /read
 segments uploads. The gaps are labelled by the number's text where the judge chose one piece
 per digit. Validated on the validation split's digits and fonts, where its thresholds are
